@@ -1,1 +1,21 @@
-pub fn _placeholder() {}
+//! claimlint: a claims compliance auditor.
+//!
+//! The phases are kept apart:
+//! 1. [`load`] reads claim files into one canonical Polars frame ([`schema`]), typing values and
+//!    reporting what cannot be read;
+//! 2. [`batch`] turns it into plain columns and record groups (Polars group-bys);
+//! 3. [`rules`] compiles Rhai rule files once and evaluates them in parallel with rayon;
+//! 4. [`findings`] and [`report`] write the findings table and the HTML report.
+
+pub mod audit;
+pub mod batch;
+pub mod cli;
+pub mod dates;
+pub mod findings;
+pub mod load;
+pub mod ratstats;
+pub mod refdata;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod x12;

@@ -1,0 +1,199 @@
+//! The `audit` job: load claims, run the rules, collect findings and the figures the reports show.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::batch::Batch;
+use crate::findings::{self, Finding};
+use crate::load::{self, DataIssue};
+use crate::rules::run::{self, RuleFailure};
+use crate::rules::{self, Category, Diagnostic, RuleMeta, Sandbox, Severity};
+use crate::schema::AliasMap;
+
+pub struct AuditOptions {
+    pub inputs: Vec<PathBuf>,
+    pub rules_dir: PathBuf,
+    pub aliases: Option<PathBuf>,
+    pub sandbox: Sandbox,
+    /// Stop on any rule error instead of reporting it and running the rest.
+    pub strict: bool,
+}
+
+/// Rule errors that `--strict` turns into a failed run.
+#[derive(Debug)]
+pub struct StrictFailure(pub Vec<String>);
+
+impl std::fmt::Display for StrictFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--strict: {} rule error(s):\n{}", self.0.len(), self.0.join("\n"))
+    }
+}
+impl std::error::Error for StrictFailure {}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Totals {
+    pub files: usize,
+    pub lines: usize,
+    pub claims: usize,
+    pub patients: usize,
+    pub providers: usize,
+    pub payers: usize,
+    pub total_charge: f64,
+    pub rules_run: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub claims_with_findings: usize,
+    pub clean_claim_rate: f64,
+    /// Error and warning findings, each line counted once at its largest amount.
+    pub amount_at_risk: f64,
+    pub evaluations: u64,
+}
+
+pub struct AuditResult {
+    pub findings: Vec<Finding>,
+    pub failures: Vec<RuleFailure>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub rules: Vec<RuleMeta>,
+    pub totals: Totals,
+    pub sources: Vec<String>,
+    pub batch: Arc<Batch>,
+}
+
+pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
+    let mut aliases = AliasMap::builtin();
+    if let Some(path) = &opts.aliases {
+        aliases = aliases.with_file(path).map_err(|e| load::input_error(format!("{e:#}")))?;
+    }
+    let loaded = {
+        let _span = tracing::info_span!("load").entered();
+        load::load_claims(&opts.inputs, &aliases)?
+    };
+    tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
+    let batch = Arc::new(Batch::from_frame(&loaded.frame, loaded.sources.clone())?);
+
+    let engine = rules::new_engine(opts.sandbox);
+    if !opts.rules_dir.is_dir() {
+        anyhow::bail!(load::input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
+    }
+    let ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
+    let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
+    if opts.strict && !compile_errors.is_empty() {
+        anyhow::bail!(StrictFailure(compile_errors.iter().map(|d| d.to_string()).collect()));
+    }
+    tracing::info!(rules = ruleset.rules.len(), "rules compiled");
+
+    let output = {
+        let _span = tracing::info_span!("evaluate").entered();
+        run::run_rules(&engine, &ruleset.rules, &batch)
+    };
+    if opts.strict && !output.failures.is_empty() {
+        anyhow::bail!(StrictFailure(output.failures.iter().map(|f| f.to_string()).collect()));
+    }
+
+    let mut all = data_quality_findings(&loaded.issues);
+    all.extend(output.findings);
+    findings::sort(&mut all);
+
+    let rules: Vec<RuleMeta> = ruleset.rules.iter().map(|r| r.meta().clone()).collect();
+    let totals = totals(&batch, &all, rules.len(), output.evaluations, loaded.sources.len());
+    Ok(AuditResult {
+        findings: all,
+        failures: output.failures,
+        diagnostics: ruleset.diagnostics,
+        rules,
+        totals,
+        sources: loaded.sources,
+        batch,
+    })
+}
+
+/// Input problems as findings, so they are counted and shown like any other.
+pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
+    issues
+        .iter()
+        .map(|i| Finding {
+            claim_id: i.claim_id.clone().unwrap_or_default(),
+            line_number: i.line_number,
+            rule_id: i.rule_id.to_string(),
+            severity: i.severity,
+            category: Category::DataQuality,
+            message: i.message.clone(),
+            amount_at_risk: i.amount_at_risk,
+            citation: "claimlint input validation".into(),
+            payer_id: String::new(),
+            provider_npi: String::new(),
+            patient_id: String::new(),
+            service_date: String::new(),
+            location: match i.row {
+                Some(r) => format!("{}:{r}", i.source),
+                None => i.source.clone(),
+            },
+        })
+        .collect()
+}
+
+/// Dollars at risk without double counting: each line (or claim-level finding) once, at the
+/// largest amount any error or warning finding puts on it.
+pub fn amount_at_risk(findings: &[Finding]) -> f64 {
+    let mut per_item: HashMap<(&str, Option<i64>), f64> = HashMap::new();
+    for f in findings.iter().filter(|f| f.severity >= Severity::Warning) {
+        let e = per_item.entry((f.claim_id.as_str(), f.line_number)).or_insert(0.0);
+        *e = e.max(f.amount_at_risk);
+    }
+    per_item.values().sum()
+}
+
+fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u64, files: usize) -> Totals {
+    use crate::batch::col_index;
+    let distinct = |name: &str| (0..batch.len).map(|r| batch.text(col_index(name), r)).filter(|s| !s.is_empty()).collect::<HashSet<_>>().len();
+    let charge = col_index("charge_amount");
+    let total_charge = (0..batch.len).filter_map(|r| batch.number(charge, r)).sum();
+    let claims = batch.claims.members.len();
+    let flagged: HashSet<&str> =
+        findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.claim_id.as_str()).collect();
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    Totals {
+        files,
+        lines: batch.len,
+        claims,
+        patients: distinct("patient_id"),
+        providers: batch.providers.members.len(),
+        payers: distinct("payer_id"),
+        total_charge,
+        rules_run,
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        infos: count(Severity::Info),
+        claims_with_findings: flagged.len(),
+        clean_claim_rate: if claims == 0 { 1.0 } else { (claims - flagged.len().min(claims)) as f64 / claims as f64 },
+        amount_at_risk: amount_at_risk(findings),
+        evaluations,
+    }
+}
+
+/// Findings counted and summed by a key, largest count first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tally {
+    pub key: String,
+    pub label: String,
+    pub count: usize,
+    pub amount: f64,
+}
+
+pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl Fn(&str) -> String) -> Vec<Tally> {
+    let mut map: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    for f in findings {
+        let e = map.entry(key(f)).or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 += f.amount_at_risk;
+    }
+    let mut v: Vec<Tally> =
+        map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
+    v
+}

@@ -1,0 +1,170 @@
+//! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
+//! 1 findings at or above `--fail-on`, 2 usage or input error.
+
+mod progress;
+mod rules_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::audit::{run_audit, AuditOptions, StrictFailure};
+use crate::findings::{self, OutputFormat};
+use crate::load::InputError;
+use crate::report;
+use crate::rules::{Sandbox, Severity};
+
+#[derive(Parser)]
+#[command(name = "claimlint", version, about = "Audit medical claims against federal and payer billing policy")]
+pub struct Cli {
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Audit claim files (CSV, Parquet, NDJSON, X12 837) or folders of them.
+    Audit(AuditArgs),
+    /// List, explain, check, test and scaffold rules.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
+    /// Print the canonical claim-line schema.
+    Schema,
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    /// Claim files or folders.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Folder of rule files (searched recursively).
+    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
+    rules: PathBuf,
+    /// YAML file mapping your column names onto the canonical schema.
+    #[arg(long)]
+    aliases: Option<PathBuf>,
+    /// Folder for the HTML report and the findings file; without it only the summary prints.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Findings file format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: OutputFormat,
+    /// Exit 1 when any finding is at or above this severity.
+    #[arg(long, default_value = "error", value_parser = parse_severity)]
+    fail_on: Severity,
+    /// Folder with templates that replace the built-in ones (same file names as reports/).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Fail (exit 2) when any rule has an error, instead of reporting it and running the others.
+    #[arg(long)]
+    strict: bool,
+    /// Rhai operations one rule may spend on one record before it is stopped.
+    #[arg(long, default_value_t = Sandbox::default().max_operations)]
+    max_operations: u64,
+    /// Findings printed on stdout (the findings file has all of them).
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Audit(args) => audit(args),
+        Command::Rules(cmd) => rules_cmd::run(cmd),
+        Command::Schema => {
+            print!("{}", crate::schema::markdown_table());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("claimlint: error: {err:#}");
+            let input = err.downcast_ref::<InputError>().is_some() || err.downcast_ref::<StrictFailure>().is_some();
+            ExitCode::from(if input { 2 } else { 3 })
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn audit(args: AuditArgs) -> anyhow::Result<u8> {
+    let spinner = progress::Spinner::start("auditing claims");
+    let opts = AuditOptions {
+        inputs: args.inputs,
+        rules_dir: args.rules,
+        aliases: args.aliases,
+        sandbox: Sandbox { max_operations: args.max_operations },
+        strict: args.strict,
+    };
+    let result = run_audit(&opts);
+    spinner.finish();
+    let result = result?;
+
+    for d in &result.diagnostics {
+        eprintln!("{d}");
+    }
+    for f in &result.failures {
+        eprintln!("{f}");
+    }
+    let t = &result.totals;
+    println!(
+        "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",
+        t.lines, t.claims, t.files, t.rules_run, t.evaluations
+    );
+    println!(
+        "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
+        t.errors,
+        t.warnings,
+        t.infos,
+        t.clean_claim_rate * 100.0,
+        report::format_money(t.amount_at_risk),
+        report::format_money(t.total_charge)
+    );
+    for f in result.findings.iter().take(args.show) {
+        let line = f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim".into());
+        println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), f.claim_id, line, f.rule_id, f.message);
+    }
+    if result.findings.len() > args.show {
+        println!("  … and {} more{}", result.findings.len() - args.show, if args.out.is_none() { " (use --out DIR to write them all)" } else { "" });
+    }
+
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+        let findings_path = out.join(format!("findings.{}", args.format.extension()));
+        findings::write(&result.findings, &findings_path, args.format)?;
+        let env = report::environment(args.templates.as_deref())?;
+        let html = report::render_compliance(&result, &env)?;
+        let report_path = out.join("report.html");
+        std::fs::write(&report_path, html)?;
+        println!("report: {}  findings: {}", report_path.display(), findings_path.display());
+    }
+
+    let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);
+    Ok(u8::from(failing))
+}

@@ -1,0 +1,170 @@
+//! Phase 1: read claim files into one canonical Polars frame.
+//!
+//! Every format is first read as text columns, renamed through the alias map, then typed in one
+//! place ([`normalise`]), so CSV, Parquet, NDJSON and X12 inputs give identical frames, and every
+//! value that cannot be read is reported with its file and row instead of being dropped.
+
+mod normalise;
+mod x12_frame;
+mod readers;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use polars::prelude::*;
+
+use crate::schema::{AliasMap, COLUMNS};
+
+pub use normalise::normalise;
+
+/// Formats claimlint reads, decided by extension and, for X12, by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Tsv,
+    Parquet,
+    NdJson,
+    X12,
+}
+
+/// A value that could not be read, or a structural problem in an input file. Becomes a
+/// data-quality finding; the rest of the batch is still audited.
+#[derive(Debug, Clone)]
+pub struct DataIssue {
+    pub source: String,
+    /// 1-based data row within the source (the header is not counted); None for file-level issues.
+    pub row: Option<u32>,
+    pub claim_id: Option<String>,
+    pub line_number: Option<i64>,
+    pub rule_id: &'static str,
+    pub severity: crate::rules::Severity,
+    pub message: String,
+    pub amount_at_risk: f64,
+}
+
+/// Claims as loaded: the canonical typed frame plus what could not be read.
+pub struct LoadedClaims {
+    pub frame: DataFrame,
+    /// Source file names, indexed by the frame's `_source` column.
+    pub sources: Vec<String>,
+    pub issues: Vec<DataIssue>,
+}
+
+/// Errors that mean "fix your input" (exit code 2), as distinct from internal failures.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InputError {}
+
+pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(InputError(msg.into()))
+}
+
+const EXTENSIONS: &[(&str, Format)] = &[
+    ("csv", Format::Csv),
+    ("tsv", Format::Tsv),
+    ("parquet", Format::Parquet),
+    ("ndjson", Format::NdJson),
+    ("jsonl", Format::NdJson),
+    ("json", Format::NdJson),
+    ("837", Format::X12),
+    ("x12", Format::X12),
+    ("edi", Format::X12),
+];
+
+/// Picks the reader for a file: by extension, else by content (an X12 interchange starts with ISA).
+pub fn detect_format(path: &Path) -> Result<Format> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if let Some((_, f)) = EXTENSIONS.iter().find(|(e, _)| *e == ext) {
+        if *f != Format::Csv || !sniff_x12(path) {
+            return Ok(*f);
+        }
+    }
+    if sniff_x12(path) {
+        return Ok(Format::X12);
+    }
+    bail!(input_error(format!(
+        "{}: unknown input format (expected .csv, .tsv, .parquet, .ndjson/.jsonl, or an X12 837 file starting with ISA)",
+        path.display()
+    )))
+}
+
+fn sniff_x12(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 128];
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let n = f.read(&mut head).unwrap_or(0);
+    crate::x12::looks_like_x12(&head[..n])
+}
+
+/// Expands folders (recursively) into the claim files they hold, in a stable order.
+pub fn discover_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found)?;
+            found.sort();
+            if found.is_empty() {
+                bail!(input_error(format!("{}: folder holds no claim files (.csv, .parquet, .ndjson, .837)", p.display())));
+            }
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!(input_error(format!("{}: no such file or folder", p.display())));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if detect_format(&path).is_ok() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every input into one canonical frame.
+pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims> {
+    let files = discover_inputs(paths)?;
+    let mut frames = Vec::with_capacity(files.len());
+    let mut sources = Vec::with_capacity(files.len());
+    let mut issues = Vec::new();
+    for (idx, path) in files.iter().enumerate() {
+        let name = path.display().to_string();
+        let raw = readers::read_raw(path, &name, aliases, &mut issues)?;
+        let raw = readers::canonical_text_frame(raw, &name, aliases)?;
+        let rows = raw.height() as u32;
+        let mut raw = raw;
+        raw.with_column(Column::new("_source".into(), vec![idx as u32; rows as usize]))?;
+        raw.with_column(Column::new("_row".into(), (1..=rows).collect::<Vec<u32>>()))?;
+        frames.push(raw);
+        sources.push(name);
+    }
+    let mut frames = frames.into_iter();
+    let mut all = frames.next().expect("discover_inputs returns at least one file");
+    for f in frames {
+        all.vstack_mut(&f)?;
+    }
+    if all.height() == 0 {
+        bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", sources.join(", "))));
+    }
+    let frame = normalise(all, &sources, &mut issues)?;
+    Ok(LoadedClaims { frame, sources, issues })
+}
+
+/// Canonical column names in schema order, then the bookkeeping columns.
+pub fn canonical_names() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().map(|c| c.name)
+}

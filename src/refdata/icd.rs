@@ -1,0 +1,398 @@
+//! ICD-10-CM: the fiscal-year code lists (billable flag, description), the Medicare Code Editor
+//! (MCE) diagnosis master with date-effective validity and flags, and the MCE age groups.
+
+use super::detect::Plan;
+use super::pack::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
+use super::read;
+use super::Releases;
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::NaiveDate;
+use std::path::Path;
+
+/// What the loaded ICD-10-CM tables say about a diagnosis code on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IcdStatus {
+    /// A valid, billable code on that date.
+    Valid,
+    /// A category/header code (S72): it exists but is never billable.
+    NotBillable,
+    /// A real code that is not valid on that date (not yet created, or deleted/expanded).
+    InvalidOnDate,
+    /// No loaded table knows the code.
+    Unknown,
+    /// No ICD-10-CM table is loaded at all.
+    Unloaded,
+}
+
+impl IcdStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IcdStatus::Valid => "valid",
+            IcdStatus::NotBillable => "not_billable",
+            IcdStatus::InvalidOnDate => "invalid_on_date",
+            IcdStatus::Unknown => "unknown",
+            IcdStatus::Unloaded => "unloaded",
+        }
+    }
+}
+
+impl std::fmt::Display for IcdStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ListEntry {
+    billable: bool,
+    desc_off: u32,
+    desc_len: u32,
+}
+
+/// One fiscal year's code list. Its window is the fiscal year named in the file (fy2026 =
+/// 2025-10-01..2026-09-30); a list without a year in its name has no window.
+#[derive(Default)]
+pub(crate) struct IcdList {
+    entries: IntMap<u64, ListEntry>,
+    descs: String,
+    pub window: Option<(Day, Day)>,
+}
+
+impl IcdList {
+    fn get(&self, key: u64) -> Option<ListEntry> {
+        self.entries.get(&key).copied()
+    }
+
+    fn covers(&self, d: Day) -> bool {
+        self.window.is_none_or(|(s, e)| s <= d && d <= e)
+    }
+
+    pub fn description(&self, code: &str) -> Option<&str> {
+        let e = self.get(pack::pack_icd(code)?)?;
+        let s = &self.descs[e.desc_off as usize..(e.desc_off + e.desc_len) as usize];
+        (!s.is_empty()).then_some(s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The window of the fiscal year starting on `start` (October 1).
+pub(crate) fn fiscal_window(start: NaiveDate) -> (Day, Day) {
+    let end = start
+        .checked_add_months(chrono::Months::new(12))
+        .map(|d| day(d) - 1)
+        .unwrap_or(DAY_MAX);
+    (day(start), end)
+}
+
+pub(crate) fn load_list(list: &mut IcdList, path: &Path, plan: &Plan) -> Result<usize> {
+    let code = read::require_col(&plan.header, "code", path)?;
+    let billable = read::require_col(&plan.header, "billable", path)?;
+    let desc = plan.named("description");
+    let mut wanted = vec![code, billable];
+    wanted.extend(desc);
+    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
+    let mut n = 0usize;
+    let mut line = 0usize;
+    read::for_each_batch(path, &plan.source, &columns, |cols| {
+        for k in 0..cols[0].len() {
+            line += 1;
+            let c = cols[0].get(k).unwrap_or("");
+            let key = pack::pack_icd(c).ok_or_else(|| {
+                anyhow!(
+                    "{}: row {line}: {c:?} is not an ICD-10-CM code",
+                    path.display()
+                )
+            })?;
+            let b = match cols[1].get(k).unwrap_or("").trim() {
+                "Y" | "y" | "1" | "true" | "TRUE" => true,
+                "N" | "n" | "0" | "false" | "FALSE" => false,
+                other => bail!(
+                    "{}: row {line}: billable {other:?} is not Y/N",
+                    path.display()
+                ),
+            };
+            let d = cols.get(2).and_then(|c| c.get(k)).unwrap_or("").trim();
+            let desc_off = list.descs.len() as u32;
+            list.descs.push_str(d);
+            list.entries.insert(
+                key,
+                ListEntry {
+                    billable: b,
+                    desc_off,
+                    desc_len: d.len() as u32,
+                },
+            );
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+#[derive(Clone, Copy)]
+struct MceRow {
+    start: Day,
+    end: Day,
+    flags: u64,
+    next: u32,
+}
+
+const NIL: u32 = u32::MAX;
+
+/// One MCE diagnosis master: every code with its validity periods and the flags of each period.
+#[derive(Default)]
+pub(crate) struct MceMaster {
+    heads: IntMap<u64, u32>,
+    rows: Vec<MceRow>,
+    flag_names: Vec<String>,
+}
+
+impl MceMaster {
+    fn periods(&self, key: u64) -> Option<impl Iterator<Item = &MceRow>> {
+        let mut i = *self.heads.get(&key)?;
+        Some(std::iter::from_fn(move || {
+            if i == NIL {
+                return None;
+            }
+            let r = &self.rows[i as usize];
+            i = r.next;
+            Some(r)
+        }))
+    }
+
+    pub fn flags(&self, code: &str, dos: NaiveDate) -> Vec<&str> {
+        let d = day(dos);
+        let Some(mut periods) = pack::pack_icd(code).and_then(|k| self.periods(k)) else {
+            return Vec::new();
+        };
+        let Some(r) = periods.find(|r| r.start <= d && d <= r.end) else {
+            return Vec::new();
+        };
+        (0..self.flag_names.len())
+            .filter(|b| r.flags & (1 << b) != 0)
+            .map(|b| self.flag_names[b].as_str())
+            .collect()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn flag_bit(&mut self, name: &str) -> Result<u64> {
+        let i = match self.flag_names.iter().position(|f| f == name) {
+            Some(i) => i,
+            None => {
+                if self.flag_names.len() == 64 {
+                    bail!("more than 64 distinct MCE flags");
+                }
+                self.flag_names.push(name.to_string());
+                self.flag_names.len() - 1
+            }
+        };
+        Ok(1 << i)
+    }
+}
+
+pub(crate) fn load_mce(m: &mut MceMaster, path: &Path, plan: &Plan) -> Result<usize> {
+    let req = |n: &str| read::require_col(&plan.header, n, path);
+    let wanted = [
+        req("code")?,
+        req("start_date")?,
+        req("end_date")?,
+        req("flags")?,
+    ];
+    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
+    let mut n = 0usize;
+    let mut line = 0usize;
+    read::for_each_batch(path, &plan.source, &columns, |cols| {
+        for k in 0..cols[0].len() {
+            line += 1;
+            let row = || format!("{}: row {line}", path.display());
+            let c = cols[0].get(k).unwrap_or("");
+            let key = pack::pack_icd(c)
+                .ok_or_else(|| anyhow!("{}: {c:?} is not an ICD-10-CM code", row()))?;
+            let start = date_or(cols[1].get(k), DAY_MIN).with_context(row)?;
+            let end = date_or(cols[2].get(k), DAY_MAX).with_context(row)?;
+            let mut flags = 0u64;
+            for f in cols[3].get(k).unwrap_or("").split('|') {
+                let f = f.trim();
+                if !f.is_empty() {
+                    flags |= m.flag_bit(&f.to_ascii_lowercase())?;
+                }
+            }
+            let head = m.heads.entry(key).or_insert(NIL);
+            let mut i = *head;
+            let mut dup = false;
+            while i != NIL {
+                let r = &m.rows[i as usize];
+                if r.start == start && r.end == end && r.flags == flags {
+                    dup = true;
+                    break;
+                }
+                i = r.next;
+            }
+            if !dup {
+                let new = m.rows.len() as u32;
+                m.rows.push(MceRow {
+                    start,
+                    end,
+                    flags,
+                    next: *head,
+                });
+                *head = new;
+            }
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
+    Ok(pack::parse_date_field(s.unwrap_or(""))
+        .map_err(|e| anyhow!(e))?
+        .map(day)
+        .unwrap_or(open))
+}
+
+/// Status of `code` on `dos` from the code lists and MCE masters.
+///
+/// The MCE master, when loaded, decides validity (a period covering the date). A fiscal-year
+/// list then tells header codes (not billable) apart and vouches for billable codes within its
+/// own year. With lists only, the list for the date's fiscal year answers; for a date outside
+/// every loaded year the nearest list answers as if the code set had not changed.
+pub(crate) fn status(
+    lists: &Releases<IcdList>,
+    mce: &Releases<MceMaster>,
+    code: &str,
+    dos: NaiveDate,
+) -> IcdStatus {
+    if lists.is_empty() && mce.is_empty() {
+        return IcdStatus::Unloaded;
+    }
+    let Some(key) = pack::pack_icd(code) else {
+        return IcdStatus::Unknown;
+    };
+    let d = day(dos);
+    let list = lists.pick(dos);
+    let entry = list.and_then(|l| l.get(key));
+    // A category code such as S72 (or A04.7 once it was expanded) is a header in the lists.
+    let is_header = lists
+        .iter()
+        .any(|l| l.get(key).is_some_and(|e| !e.billable));
+    if let Some(m) = mce.pick(dos) {
+        if let Some(mut periods) = m.periods(key) {
+            if periods.any(|r| r.start <= d && d <= r.end) {
+                return IcdStatus::Valid;
+            }
+            return if is_header {
+                IcdStatus::NotBillable
+            } else {
+                IcdStatus::InvalidOnDate
+            };
+        }
+    }
+    match (list, entry) {
+        (_, Some(e)) if !e.billable => IcdStatus::NotBillable,
+        (Some(l), Some(_)) => {
+            if l.covers(d) || mce.is_empty() {
+                IcdStatus::Valid
+            } else {
+                IcdStatus::InvalidOnDate
+            }
+        }
+        _ => {
+            if lists.iter().any(|l| l.get(key).is_some()) {
+                IcdStatus::InvalidOnDate
+            } else {
+                IcdStatus::Unknown
+            }
+        }
+    }
+}
+
+/// An MCE age group's range on a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeRange {
+    pub min: u16,
+    pub max: u16,
+}
+
+#[derive(Clone)]
+struct AgeRow {
+    group: String,
+    range: AgeRange,
+    start: Day,
+    end: Day,
+}
+
+#[derive(Default)]
+pub(crate) struct AgeRanges {
+    rows: Vec<AgeRow>,
+}
+
+impl AgeRanges {
+    pub fn lookup(&self, group: &str, dos: NaiveDate) -> Option<AgeRange> {
+        let g = group.trim().to_ascii_lowercase();
+        let d = day(dos);
+        self.rows
+            .iter()
+            .find(|r| r.group == g && r.start <= d && d <= r.end)
+            .map(|r| r.range)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+pub(crate) fn load_ages(a: &mut AgeRanges, path: &Path, plan: &Plan) -> Result<usize> {
+    let req = |n: &str| read::require_col(&plan.header, n, path);
+    let mut wanted = vec![req("age_group")?, req("min_age")?, req("max_age")?];
+    let (s, e) = (plan.named("start_date"), plan.named("end_date"));
+    wanted.extend(s);
+    wanted.extend(e);
+    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
+    let mut n = 0usize;
+    read::for_each_batch(path, &plan.source, &columns, |cols| {
+        for k in 0..cols[0].len() {
+            let row = || format!("{}: age group row {}", path.display(), n + 1);
+            let group = cols[0].get(k).unwrap_or("").trim().to_ascii_lowercase();
+            let age = |c: usize| -> Result<u16> {
+                let v = cols[c].get(k).unwrap_or("").trim();
+                v.parse().map_err(|_| anyhow!("{}: age {v:?}", row()))
+            };
+            let range = AgeRange {
+                min: age(1)?,
+                max: age(2)?,
+            };
+            let start = match s {
+                Some(_) => date_or(cols[3].get(k), DAY_MIN).with_context(row)?,
+                None => DAY_MIN,
+            };
+            let end = match e {
+                Some(_) => {
+                    date_or(cols[3 + s.is_some() as usize].get(k), DAY_MAX).with_context(row)?
+                }
+                None => DAY_MAX,
+            };
+            let r = AgeRow {
+                group,
+                range,
+                start,
+                end,
+            };
+            if !a.rows.iter().any(|x| {
+                x.group == r.group && x.range == r.range && x.start == r.start && x.end == r.end
+            }) {
+                a.rows.push(r);
+            }
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}

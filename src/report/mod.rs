@@ -1,0 +1,151 @@
+//! HTML reports rendered with minijinja. Templates live in reports/, are embedded in the binary,
+//! and can be replaced by files of the same name in `--templates DIR`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::audit::{tally, AuditResult, Tally, Totals};
+use crate::findings::Finding;
+use crate::rules::RuleMeta;
+
+/// Embedded default templates: (name, source).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../reports/base.html.j2")),
+    ("compliance.html", include_str!("../../reports/compliance.html.j2")),
+];
+
+/// Findings shown row by row in the HTML; the full table is always in the findings file.
+const MAX_HTML_FINDINGS: usize = 5000;
+
+pub fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    for (name, source) in TEMPLATES {
+        let override_path = template_dir.map(|d| d.join(format!("{name}.j2")));
+        let text = match override_path {
+            Some(p) if p.is_file() => std::fs::read_to_string(&p).with_context(|| format!("cannot read template {}", p.display()))?,
+            _ => source.to_string(),
+        };
+        env.add_template_owned(name.to_string(), text).with_context(|| format!("template {name}.j2"))?;
+    }
+    env.add_filter("money", |v: f64| format_money(v));
+    env.add_filter("pct", |v: f64| format!("{:.1}%", v * 100.0));
+    Ok(env)
+}
+
+pub fn format_money(v: f64) -> String {
+    let cents = (v.abs() * 100.0).round() as u64;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}${grouped}.{:02}", if v < 0.0 { "-" } else { "" }, cents % 100)
+}
+
+#[derive(Serialize)]
+struct RuleRow<'a> {
+    meta: &'a RuleMeta,
+    count: usize,
+    amount: f64,
+}
+
+#[derive(Serialize)]
+struct ClaimRow<'a> {
+    claim_id: &'a str,
+    payer_id: &'a str,
+    patient_id: &'a str,
+    provider_npi: &'a str,
+    amount: f64,
+    worst: &'static str,
+    findings: Vec<&'a Finding>,
+}
+
+#[derive(Serialize)]
+struct ReportContext<'a> {
+    title: &'a str,
+    generated: String,
+    sources: &'a [String],
+    totals: &'a Totals,
+    rules: Vec<RuleRow<'a>>,
+    rule_index: BTreeMap<&'a str, &'a RuleMeta>,
+    by_severity: Vec<Tally>,
+    by_category: Vec<Tally>,
+    by_payer: Vec<Tally>,
+    by_provider: Vec<Tally>,
+    claims: Vec<ClaimRow<'a>>,
+    findings: &'a [Finding],
+    findings_truncated: usize,
+    failures: &'a [crate::rules::run::RuleFailure],
+    diagnostics: Vec<String>,
+    max_rule_count: usize,
+}
+
+pub fn render_compliance(result: &AuditResult, env: &Environment) -> Result<String> {
+    let f = &result.findings;
+    let mut counts: HashMap<&str, (usize, f64)> = HashMap::new();
+    for x in f {
+        let e = counts.entry(x.rule_id.as_str()).or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 += x.amount_at_risk;
+    }
+    let mut rules: Vec<RuleRow> = result
+        .rules
+        .iter()
+        .map(|m| {
+            let (count, amount) = counts.get(m.id.as_str()).copied().unwrap_or((0, 0.0));
+            RuleRow { meta: m, count, amount }
+        })
+        .collect();
+    rules.sort_by(|a, b| b.count.cmp(&a.count).then(a.meta.id.cmp(&b.meta.id)));
+    rules.dedup_by(|a, b| a.meta.id == b.meta.id);
+
+    let mut by_claim: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for x in f {
+        by_claim.entry(x.claim_id.as_str()).or_default().push(x);
+    }
+    let mut claims: Vec<ClaimRow> = by_claim
+        .into_iter()
+        .map(|(id, fs)| {
+            let first = fs[0];
+            let worst = fs.iter().map(|x| x.severity).max().map(|s| s.as_str()).unwrap_or("info");
+            ClaimRow {
+                claim_id: id,
+                payer_id: &first.payer_id,
+                patient_id: &first.patient_id,
+                provider_npi: &first.provider_npi,
+                amount: crate::audit::amount_at_risk(&fs.iter().map(|x| (*x).clone()).collect::<Vec<_>>()),
+                worst,
+                findings: fs,
+            }
+        })
+        .collect();
+    claims.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.claim_id.cmp(b.claim_id)));
+
+    let ctx = ReportContext {
+        title: "Claims compliance report",
+        generated: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        sources: &result.sources,
+        totals: &result.totals,
+        max_rule_count: rules.iter().map(|r| r.count).max().unwrap_or(0).max(1),
+        rule_index: result.rules.iter().map(|m| (m.id.as_str(), m)).collect(),
+        rules,
+        by_severity: tally(f, |x| x.severity.as_str().to_string(), str::to_string),
+        by_category: tally(f, |x| x.category.as_str().to_string(), str::to_string),
+        by_payer: tally(f, |x| x.payer_id.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
+        by_provider: tally(f, |x| x.provider_npi.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
+        claims,
+        findings: &f[..f.len().min(MAX_HTML_FINDINGS)],
+        findings_truncated: f.len().saturating_sub(MAX_HTML_FINDINGS),
+        failures: &result.failures,
+        diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
+    };
+    Ok(env.get_template("compliance.html")?.render(minijinja::value::Serde(&ctx))?)
+}

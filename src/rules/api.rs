@@ -1,0 +1,225 @@
+//! The functions and types rule scripts use: reporting findings, the read-only `Line` view,
+//! and helpers for codes, modifiers, dates and NPIs. Documented for authors in docs/rules.md.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Position};
+
+use crate::batch::{col_index, Batch};
+use crate::dates;
+use crate::schema::COLUMNS;
+
+/// One finding as a script reported it, before it is joined with rule metadata.
+#[derive(Debug, Clone)]
+pub struct RawFinding {
+    pub row: u32,
+    /// false for claim-, patient-day- or provider-level findings that name no line.
+    pub line_level: bool,
+    pub message: String,
+    pub amount: f64,
+}
+
+/// What the record being evaluated is, so `flag` knows where a finding belongs.
+#[derive(Debug, Default)]
+struct Current {
+    row: u32,
+    line_level: bool,
+    default_amount: f64,
+    params: Option<Arc<rhai::Map>>,
+    found: Vec<RawFinding>,
+}
+
+thread_local! {
+    // Evaluation is synchronous per rayon task, so a thread-local is the record's context.
+    static CURRENT: RefCell<Current> = RefCell::new(Current::default());
+}
+
+/// Marks the start of one evaluation on this thread.
+pub fn begin_record(row: u32, line_level: bool, default_amount: f64, params: Option<Arc<rhai::Map>>) {
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        c.row = row;
+        c.line_level = line_level;
+        c.default_amount = default_amount;
+        c.params = params;
+    });
+}
+
+/// Findings reported on this thread since the last call.
+pub fn take_findings() -> Vec<RawFinding> {
+    CURRENT.with(|c| std::mem::take(&mut c.borrow_mut().found))
+}
+
+fn push(row: Option<u32>, message: &str, amount: Option<f64>) {
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let (row, line_level) = match row {
+            Some(r) => (r, true),
+            None => (c.row, c.line_level),
+        };
+        let amount = amount.unwrap_or(c.default_amount);
+        c.found.push(RawFinding { row, line_level, message: message.to_string(), amount });
+    });
+}
+
+/// A read-only view of one claim line. Cheap to clone: a shared batch and a row number.
+#[derive(Clone)]
+pub struct Line {
+    pub batch: Arc<Batch>,
+    pub row: u32,
+}
+
+impl Line {
+    fn charge(&self) -> f64 {
+        self.batch.number(col_index("charge_amount"), self.row as usize).unwrap_or(0.0)
+    }
+
+    pub fn modifiers(&self) -> Array {
+        (1..=4)
+            .map(|i| self.batch.text(col_index(&format!("modifier_{i}")), self.row as usize))
+            .filter(|m| !m.is_empty())
+            .map(|m| Dynamic::from(ImmutableString::from(m)))
+            .collect()
+    }
+
+    fn has_modifier(&self, m: &str) -> bool {
+        (1..=4).any(|i| self.batch.text(MODIFIER_COLS[i - 1], self.row as usize).eq_ignore_ascii_case(m))
+    }
+
+    /// The diagnosis codes this line's pointers name.
+    fn pointed_dx(&self) -> Array {
+        let pointers = self.batch.text(col_index("dx_pointers"), self.row as usize);
+        dx_slots(pointers)
+            .into_iter()
+            .filter_map(|slot| {
+                let code = self.batch.text(col_index(&format!("dx_{slot}")), self.row as usize);
+                (!code.is_empty()).then(|| Dynamic::from(ImmutableString::from(code)))
+            })
+            .collect()
+    }
+}
+
+static MODIFIER_COLS: std::sync::LazyLock<[usize; 4]> =
+    std::sync::LazyLock::new(|| [col_index("modifier_1"), col_index("modifier_2"), col_index("modifier_3"), col_index("modifier_4")]);
+
+/// Pointer slots 1..=12 from "AB", "1,2", "1 2 3" or "12" (single digits when unseparated).
+pub fn dx_slots(pointers: &str) -> Vec<i64> {
+    let p = pointers.trim();
+    if p.is_empty() {
+        return Vec::new();
+    }
+    let separated = p.contains([',', ' ', ':', ';', '|']);
+    let parts: Vec<&str> = if separated {
+        p.split([',', ' ', ':', ';', '|']).filter(|s| !s.is_empty()).collect()
+    } else {
+        p.split_inclusive(|_| true).collect()
+    };
+    parts
+        .into_iter()
+        .filter_map(|s| {
+            let s = s.trim();
+            if let Ok(n) = s.parse::<i64>() {
+                return Some(n);
+            }
+            let c = s.chars().next()?.to_ascii_uppercase();
+            (s.len() == 1 && c.is_ascii_uppercase()).then(|| (c as i64) - ('A' as i64) + 1)
+        })
+        .collect()
+}
+
+/// NPI check digit: Luhn over the 80840 prefix and the first nine digits.
+pub fn npi_valid(npi: &str) -> bool {
+    let npi = npi.trim();
+    if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = format!("80840{npi}").bytes().map(|b| (b - b'0') as u32).collect();
+    let mut sum = 0;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut d = *d;
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// Inclusive code range for codes of the same length, compared character by character, so
+/// `in_range("99213", "99202", "99215")` and `in_range("J1100", "J0000", "J9999")` work.
+pub fn in_range(code: &str, lo: &str, hi: &str) -> bool {
+    code.len() == lo.len() && code.len() == hi.len() && code >= lo && code <= hi
+}
+
+fn date_arg(s: &str, fn_name: &str) -> Result<chrono::NaiveDate, Box<EvalAltResult>> {
+    dates::parse(s).ok_or_else(|| format!("{fn_name}: `{s}` is not a date (YYYY-MM-DD)").into())
+}
+
+fn is_blank(v: &Dynamic) -> bool {
+    v.is_unit() || v.clone().into_immutable_string().map(|s| s.trim().is_empty()).unwrap_or(false)
+}
+
+/// Registers the rule API on an engine.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<Line>("Line");
+    for (i, c) in COLUMNS.iter().enumerate() {
+        engine.register_get(c.name, move |l: &mut Line| l.batch.value(i, l.row as usize));
+    }
+    engine.register_get("modifiers", |l: &mut Line| l.modifiers());
+    engine.register_get("pointed_dx", |l: &mut Line| l.pointed_dx());
+    engine.register_get("provider_npi", |l: &mut Line| Dynamic::from(l.batch.provider.get(l.row as usize).clone()));
+    engine.register_get("location", |l: &mut Line| l.batch.location(l.row as usize));
+    engine.register_fn("has_modifier", |l: &mut Line, m: &str| l.has_modifier(m));
+    engine.register_fn("has_any_modifier", |l: &mut Line, ms: Array| {
+        ms.iter().any(|m| m.clone().into_immutable_string().is_ok_and(|m| l.has_modifier(&m)))
+    });
+    engine.register_fn("to_string", |l: &mut Line| format!("line {} ({})", l.row, l.batch.location(l.row as usize)));
+
+    // Reporting. Amounts default to the line's charge (line scope) or the record's charge.
+    engine.register_fn("flag", |msg: &str| push(None, msg, None));
+    engine.register_fn("flag", |msg: &str, amount: f64| push(None, msg, Some(amount)));
+    engine.register_fn("flag", |msg: &str, amount: i64| push(None, msg, Some(amount as f64)));
+    engine.register_fn("flag_line", |l: Line, msg: &str| push(Some(l.row), msg, Some(l.charge())));
+    engine.register_fn("flag_line", |l: Line, msg: &str, amount: f64| push(Some(l.row), msg, Some(amount)));
+    engine.register_fn("flag_line", |l: Line, msg: &str, amount: i64| push(Some(l.row), msg, Some(amount as f64)));
+
+    engine.register_fn("param", |name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+        CURRENT.with(|c| {
+            let c = c.borrow();
+            c.params
+                .as_ref()
+                .and_then(|p| p.get(name).cloned())
+                .ok_or_else(|| format!("param: no parameter `{name}` is declared for this rule (add it under `params:`)").into())
+        })
+    });
+
+    engine.register_fn("in_range", |code: &str, lo: &str, hi: &str| in_range(code, lo, hi));
+    engine.register_fn("npi_valid", |npi: &str| npi_valid(npi));
+    engine.register_fn("is_blank", |v: Dynamic| is_blank(&v));
+    engine.register_fn("dx_slots", |p: &str| dx_slots(p).into_iter().map(Dynamic::from_int).collect::<Array>());
+    engine.register_fn("strip_dot", |code: &str| code.replace('.', ""));
+
+    engine.register_fn("days_between", |a: &str, b: &str| -> Result<i64, Box<EvalAltResult>> {
+        Ok((date_arg(b, "days_between")? - date_arg(a, "days_between")?).num_days())
+    });
+    engine.register_fn("add_days", |d: &str, n: i64| -> Result<String, Box<EvalAltResult>> {
+        Ok((date_arg(d, "add_days")? + chrono::Duration::days(n)).format("%Y-%m-%d").to_string())
+    });
+    engine.register_fn("age_on", |birth: &str, on: &str| -> Result<i64, Box<EvalAltResult>> {
+        Ok(dates::age_on(date_arg(birth, "age_on")?, date_arg(on, "age_on")?))
+    });
+    engine.register_fn("weekday", |d: &str| -> Result<i64, Box<EvalAltResult>> {
+        use chrono::Datelike;
+        Ok(date_arg(d, "weekday")?.weekday().number_from_monday() as i64)
+    });
+    engine.register_fn("is_date", |d: &str| dates::parse(d).is_some());
+}
+
+/// Rhai's error position, as (line, column), when it has one.
+pub fn position_of(pos: Position) -> Option<(usize, usize)> {
+    Some((pos.line()?, pos.position().unwrap_or(1)))
+}

@@ -1,0 +1,148 @@
+//! A rule's YAML metadata: what it checks, why, where it comes from, and its examples.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Compliance,
+    FraudRisk,
+    DataQuality,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Compliance => "compliance",
+            Category::FraudRisk => "fraud-risk",
+            Category::DataQuality => "data-quality",
+        }
+    }
+}
+
+/// What one evaluation of a rule sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One service line.
+    Line,
+    /// One claim: its header values and all its lines.
+    Claim,
+    /// All lines of one patient, rendering provider and date of service, across the batch.
+    PatientDay,
+    /// One provider's aggregates (Polars group-bys) and lines.
+    Provider,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Line => "line",
+            Scope::Claim => "claim",
+            Scope::PatientDay => "patient_day",
+            Scope::Provider => "provider",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub scope: Scope,
+    /// Why this is bad: shown next to every finding.
+    pub rationale: String,
+    #[serde(default)]
+    pub citation: String,
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub effective_to: Option<NaiveDate>,
+    /// Payer ids or names the rule applies to; empty means every payer.
+    #[serde(default)]
+    pub payers: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Named parameters with their defaults; scripts read them with `param("name")`.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_yaml::Value>,
+    /// Claim lines in, findings out: run by `claimlint rules test`.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    /// Parameter overrides for this example.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_yaml::Value>,
+    /// Claim lines: each a map of canonical columns, laid over a valid default line.
+    pub lines: Vec<BTreeMap<String, serde_yaml::Value>>,
+    /// Expected findings of this rule, in any order; empty means the lines are clean.
+    #[serde(default)]
+    pub expect: Vec<Expected>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    #[serde(default)]
+    pub claim_id: Option<String>,
+    #[serde(default)]
+    pub line_number: Option<i64>,
+    #[serde(default)]
+    pub message_contains: Option<String>,
+    #[serde(default)]
+    pub amount_at_risk: Option<f64>,
+}
+
+impl RuleMeta {
+    /// Whether the rule applies to a date of service (days since 1970-01-01).
+    pub fn in_effect_on(&self, day: Option<i32>) -> bool {
+        let Some(day) = day else { return self.effective_from.is_none() && self.effective_to.is_none() };
+        let day = crate::dates::from_days(day);
+        self.effective_from.is_none_or(|f| day >= f) && self.effective_to.is_none_or(|t| day <= t)
+    }
+
+    pub fn applies_to_payer(&self, payer: &str) -> bool {
+        self.payers.is_empty() || self.payers.iter().any(|p| p.eq_ignore_ascii_case(payer))
+    }
+}

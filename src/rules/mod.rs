@@ -1,0 +1,196 @@
+//! Rules: files in, compiled scripts out. Each rule is compiled once; [`run`] evaluates them.
+
+pub mod api;
+pub mod meta;
+pub mod run;
+pub mod check;
+pub mod source;
+pub mod testing;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, Scope as RhaiScope, AST};
+
+pub use meta::{Category, RuleMeta, Scope, Severity};
+pub use source::{Diagnostic, RuleSource};
+
+use crate::batch::PROVIDER_AGGREGATES;
+use crate::schema::{Level, COLUMNS};
+
+/// Limits that keep a rule from hanging or exhausting memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Sandbox {
+    /// Rhai operations per evaluation of one record.
+    pub max_operations: u64,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox { max_operations: 2_000_000 }
+    }
+}
+
+/// Refuses `import`: rules may not read files.
+struct NoImports;
+
+impl rhai::ModuleResolver for NoImports {
+    fn resolve(
+        &self,
+        _engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: rhai::Position,
+    ) -> Result<rhai::Shared<rhai::Module>, Box<rhai::EvalAltResult>> {
+        Err(rhai::EvalAltResult::ErrorInModule(
+            path.to_string(),
+            format!("rules cannot import `{path}`: rules have no file, process or network access").into(),
+            pos,
+        )
+        .into())
+    }
+}
+
+/// The rule engine: Rhai with the rule API, sandboxed. No file, process or network functions
+/// are registered, `import` is refused and `eval` is disabled.
+pub fn new_engine(sandbox: Sandbox) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_operations(sandbox.max_operations);
+    engine.set_max_call_levels(48);
+    engine.set_max_expr_depths(128, 64);
+    engine.set_max_string_size(1 << 20);
+    engine.set_max_array_size(1 << 20);
+    engine.set_max_map_size(1 << 16);
+    engine.set_strict_variables(true);
+    engine.disable_symbol("eval");
+    engine.set_module_resolver(NoImports);
+    engine.on_print(|s| tracing::info!(target: "claimlint::rule", "{s}"));
+    engine.on_debug(|s, src, pos| tracing::debug!(target: "claimlint::rule", "{}:{pos}: {s}", src.unwrap_or("")));
+    api::register(&mut engine);
+    engine
+}
+
+/// Variables a script of each scope can read.
+pub fn scope_variables(scope: Scope) -> Vec<&'static str> {
+    match scope {
+        Scope::Line => {
+            let mut v: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+            v.extend(["line", "modifiers", "provider_npi", "location"]);
+            v
+        }
+        Scope::Claim => {
+            let mut v: Vec<&str> = COLUMNS.iter().filter(|c| c.level == Level::Claim).map(|c| c.name).collect();
+            v.extend(["lines", "total_charge", "service_date_from", "service_date_to", "provider_npi"]);
+            v
+        }
+        Scope::PatientDay => vec!["patient_id", "provider_npi", "service_date", "lines"],
+        Scope::Provider => {
+            let mut v = vec!["provider_npi", "provider_specialty", "lines"];
+            v.extend(PROVIDER_AGGREGATES.iter().map(|(n, _)| *n));
+            v
+        }
+    }
+}
+
+/// A rule ready to run.
+#[derive(Clone)]
+pub struct CompiledRule {
+    pub source: RuleSource,
+    pub ast: AST,
+    /// The scope variables the script mentions; only these are pushed per record.
+    pub uses: Vec<&'static str>,
+    /// Default parameters, merged with pack overrides at run time.
+    pub params: Arc<rhai::Map>,
+}
+
+impl CompiledRule {
+    pub fn meta(&self) -> &RuleMeta {
+        &self.source.meta
+    }
+    pub fn uses(&self, var: &str) -> bool {
+        self.uses.contains(&var)
+    }
+}
+
+/// Identifiers in a script, to push only the variables it reads.
+fn identifiers(text: &str) -> HashSet<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect()
+}
+
+pub fn yaml_params_to_map(params: &BTreeMap<String, serde_yaml::Value>) -> Result<rhai::Map, String> {
+    let mut map = rhai::Map::new();
+    for (k, v) in params {
+        let d: Dynamic = rhai::serde::to_dynamic(v).map_err(|e| format!("parameter `{k}`: {e}"))?;
+        map.insert(k.as_str().into(), d);
+    }
+    Ok(map)
+}
+
+/// Compiles one rule against its scope's variables, so an unknown variable is a compile error
+/// with its line and column.
+pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diagnostic> {
+    let vars = scope_variables(source.meta.scope);
+    let mut scope = RhaiScope::new();
+    // Plain (not constant) placeholders: constants would be folded into the AST.
+    for v in &vars {
+        scope.push_dynamic(*v, Dynamic::UNIT);
+    }
+    let ast = engine.compile_with_scope(&scope, &source.text).map_err(|e| {
+        let (line, column) = api::position_of(e.1).unwrap_or((1, 1));
+        Diagnostic::error(&source.path, line, column, format!("script: {}", e.0))
+    })?;
+    let words = identifiers(&source.text);
+    let uses = vars.into_iter().filter(|v| words.contains(v)).collect();
+    let params = yaml_params_to_map(&source.meta.params).map_err(|e| Diagnostic::error(&source.path, 1, 1, e))?;
+    Ok(CompiledRule { source, ast, uses, params: Arc::new(params) })
+}
+
+/// Rules found under a folder: compiled ones, and diagnostics for the rest.
+pub struct RuleSet {
+    pub rules: Vec<CompiledRule>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads and compiles every `.rhai` rule below `dir`.
+pub fn load_rules(engine: &Engine, dir: &Path) -> std::io::Result<RuleSet> {
+    let files = source::find_rule_files(dir)?;
+    let mut rules = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in files {
+        match source::read_rule_file(&path).and_then(|src| compile(engine, src)) {
+            Ok(rule) => rules.push(rule),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    diagnostics.extend(duplicate_ids(&rules));
+    Ok(RuleSet { rules, diagnostics })
+}
+
+/// Two files with one id are allowed only as versions with disjoint effective windows.
+fn duplicate_ids(rules: &[CompiledRule]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, a) in rules.iter().enumerate() {
+        for b in &rules[..i] {
+            if a.meta().id != b.meta().id {
+                continue;
+            }
+            let (am, bm) = (a.meta(), b.meta());
+            let disjoint = matches!((am.effective_to, bm.effective_from), (Some(t), Some(f)) if t < f)
+                || matches!((bm.effective_to, am.effective_from), (Some(t), Some(f)) if t < f);
+            if !disjoint {
+                out.push(Diagnostic::warning(
+                    &a.source.path,
+                    1,
+                    1,
+                    format!(
+                        "duplicate rule id `{}` (also in {}); versions of a rule need disjoint effective windows",
+                        am.id,
+                        b.source.path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}

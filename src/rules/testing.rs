@@ -1,0 +1,175 @@
+//! `claimlint rules test`: each rule's examples (claim lines in, expected findings out) are run
+//! through the real loader and engine, and compared with a readable diff.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+use polars::prelude::*;
+use rhai::Engine;
+
+use super::meta::{Example, Expected};
+use super::{run, yaml_params_to_map, CompiledRule};
+use crate::batch::Batch;
+use crate::findings::Finding;
+use crate::schema::COLUMNS;
+
+/// A valid professional line that examples override field by field.
+pub const DEFAULT_LINE: &[(&str, &str)] = &[
+    ("claim_id", "T1"),
+    ("claim_type", "professional"),
+    ("payer_id", "MEDICARE"),
+    ("patient_id", "P1"),
+    ("patient_birth_date", "1960-01-15"),
+    ("patient_sex", "F"),
+    ("billing_npi", "1234567893"),
+    ("rendering_npi", "1234567893"),
+    ("received_date", "2024-07-15"),
+    ("dx_1", "I10"),
+    ("service_date_from", "2024-07-01"),
+    ("place_of_service", "11"),
+    ("procedure_code", "99213"),
+    ("units", "1"),
+    ("charge_amount", "100.00"),
+    ("dx_pointers", "1"),
+];
+
+#[derive(Debug)]
+pub struct ExampleOutcome {
+    pub rule_id: String,
+    pub path: String,
+    pub example: String,
+    pub failure: Option<String>,
+}
+
+fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::Null => None,
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        other => Some(serde_yaml::to_string(other).unwrap_or_default().trim().to_string()),
+    }
+}
+
+/// Builds the canonical frame for an example's lines through the normal normaliser.
+pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>]) -> Result<Batch> {
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(bad) = line.keys().find(|k| crate::schema::column(k).is_none()) {
+            anyhow::bail!("line {}: `{bad}` is not a canonical column (see `claimlint schema`)", i + 1);
+        }
+    }
+    let mut columns = Vec::new();
+    for c in COLUMNS {
+        let default = DEFAULT_LINE.iter().find(|(n, _)| *n == c.name).map(|(_, v)| v.to_string());
+        let values: Vec<Option<String>> = lines
+            .iter()
+            .map(|l| match l.get(c.name) {
+                Some(v) => yaml_scalar(v),
+                None => default.clone(),
+            })
+            .collect();
+        columns.push(Column::new(c.name.into(), values));
+    }
+    let n = lines.len();
+    columns.push(Column::new("_source".into(), vec![0u32; n]));
+    columns.push(Column::new("_row".into(), (1..=n as u32).collect::<Vec<_>>()));
+    let raw = DataFrame::new(n, columns)?;
+    let sources = vec!["example".to_string()];
+    let mut issues = Vec::new();
+    let frame = crate::load::normalise(raw, &sources, &mut issues)?;
+    if let Some(issue) = issues.first() {
+        anyhow::bail!("line {}: {}", issue.row.unwrap_or(0), issue.message);
+    }
+    Batch::from_frame(&frame, sources)
+}
+
+fn matches(e: &Expected, f: &Finding) -> bool {
+    e.claim_id.as_ref().is_none_or(|c| *c == f.claim_id)
+        && e.line_number.is_none_or(|l| Some(l) == f.line_number)
+        && e.message_contains.as_ref().is_none_or(|m| f.message.to_lowercase().contains(&m.to_lowercase()))
+        && e.amount_at_risk.is_none_or(|a| (a - f.amount_at_risk).abs() < 0.005)
+}
+
+fn describe_expected(e: &Expected) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = &e.claim_id {
+        parts.push(format!("claim {c}"));
+    }
+    if let Some(l) = e.line_number {
+        parts.push(format!("line {l}"));
+    }
+    if let Some(m) = &e.message_contains {
+        parts.push(format!("message containing {m:?}"));
+    }
+    if let Some(a) = e.amount_at_risk {
+        parts.push(format!("amount {a:.2}"));
+    }
+    if parts.is_empty() {
+        "any finding".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn describe_actual(f: &Finding) -> String {
+    let line = f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim-level".into());
+    format!("claim {}, {line}, amount {:.2}: {:?}", f.claim_id, f.amount_at_risk, f.message)
+}
+
+/// Runs one example; None when it passes, else a diff of expected against actual findings.
+pub fn run_example(engine: &Engine, rule: &CompiledRule, example: &Example) -> Option<String> {
+    let batch = match example_batch(&example.lines) {
+        Ok(b) => Arc::new(b),
+        Err(e) => return Some(format!("example lines cannot be loaded: {e:#}")),
+    };
+    let mut rule = rule.clone();
+    if !example.params.is_empty() {
+        let mut params = (*rule.params).clone();
+        match yaml_params_to_map(&example.params) {
+            Ok(over) => params.extend(over),
+            Err(e) => return Some(e),
+        }
+        rule.params = Arc::new(params);
+    }
+    let out = run::run_rules(engine, std::slice::from_ref(&rule), &batch);
+    if let Some(f) = out.failures.first() {
+        return Some(format!("the rule failed: {f}"));
+    }
+    let mut unmatched: Vec<&Finding> = out.findings.iter().collect();
+    let mut missing = Vec::new();
+    for e in &example.expect {
+        match unmatched.iter().position(|f| matches(e, f)) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => missing.push(e),
+        }
+    }
+    if missing.is_empty() && unmatched.is_empty() {
+        return None;
+    }
+    let mut diff = String::new();
+    for e in missing {
+        diff.push_str(&format!("  - expected: {}\n", describe_expected(e)));
+    }
+    for f in unmatched {
+        diff.push_str(&format!("  + actual:   {}\n", describe_actual(f)));
+    }
+    Some(diff)
+}
+
+pub fn run_all(engine: &Engine, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
+    let mut out = Vec::new();
+    for rule in rules {
+        for example in &rule.meta().examples {
+            out.push(ExampleOutcome {
+                rule_id: rule.meta().id.clone(),
+                path: rule.source.path.display().to_string(),
+                example: example.name.clone(),
+                failure: run_example(engine, rule, example),
+            });
+        }
+    }
+    out
+}

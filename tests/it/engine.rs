@@ -1,0 +1,103 @@
+//! The rule engine: scopes, sandbox, and rules that fail.
+use crate::common::repo_root;
+use crate::support::{audit, audit_with, fixture};
+
+#[test]
+fn each_scope_sees_its_records() {
+    let r = audit(&[fixture("claims/small.csv")], &fixture("rules/scopes"));
+    let msgs = |rule: &str| -> Vec<String> {
+        r.findings.iter().filter(|f| f.rule_id == rule).map(|f| f.message.clone()).collect()
+    };
+    // line: exactly the one 99215 line, with its own amount
+    assert_eq!(msgs("T-LINE"), vec!["line 1 of A1 bills 99215"]);
+    let line = r.findings.iter().find(|f| f.rule_id == "T-LINE").unwrap();
+    assert_eq!((line.claim_id.as_str(), line.line_number, line.amount_at_risk), ("A1", Some(1), 1.5));
+    // claim: A1 has three lines; claim-level finding has no line number and defaults to the claim total
+    assert_eq!(msgs("T-CLAIM"), vec!["claim A1 has 3 lines totalling 319.0"]);
+    let claim = r.findings.iter().find(|f| f.rule_id == "T-CLAIM").unwrap();
+    assert_eq!((claim.line_number, claim.amount_at_risk), (None, 319.0));
+    // patient_day: P1 saw 1003000126 on 2024-07-10 on claims A1 and A2
+    assert_eq!(msgs("T-PATIENT-DAY"), vec!["patient P1 seen by 1003000126 on 2024-07-10 on 2 claims"]);
+    let pd = r.findings.iter().find(|f| f.rule_id == "T-PATIENT-DAY").unwrap();
+    assert_eq!((pd.claim_id.as_str(), pd.line_number), ("A2", Some(1)));
+    // provider: Polars aggregates per rendering NPI
+    let mut prov = msgs("T-PROVIDER");
+    prov.sort();
+    assert_eq!(
+        prov,
+        vec![
+            "provider 1003000126: 4 lines, 2 claims, 1 of 1 E/M at level 4-5",
+            "provider 1376609297: 2 lines, 1 claims, 1 of 1 E/M at level 4-5",
+        ]
+    );
+}
+
+#[test]
+fn a_rule_that_loops_forever_is_stopped_and_reported_and_others_run() {
+    let r = audit(&[fixture("claims/small.csv")], &fixture("rules/infinite_loop"));
+    assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+    let f = &r.failures[0];
+    assert_eq!(f.rule_id, "T-LOOP");
+    assert!(f.path.ends_with("infinite_loop/loop.rhai"), "{}", f.path);
+    assert!(f.message.to_lowercase().contains("too many operations"), "{}", f.message);
+    assert!(f.line >= 10 && f.line <= 12, "line {}", f.line);
+    // the good rule still found the zero-unit line
+    assert_eq!(r.findings.iter().filter(|f| f.rule_id == "T-GOOD").count(), 1);
+    assert!(r.findings.iter().all(|f| f.rule_id != "T-LOOP"));
+}
+
+#[test]
+fn a_rule_with_a_syntax_error_is_reported_with_file_line_column() {
+    let r = audit(&[fixture("claims/small.csv")], &fixture("rules/broken_syntax"));
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+    let d = &r.diagnostics[0];
+    assert!(d.path.ends_with("broken_syntax/bad.rhai"));
+    assert_eq!(d.line, 11, "{d}");
+    assert_eq!(d.column, 10, "{d}");
+    assert!(d.message.to_lowercase().contains("string"), "{d}");
+    assert_eq!(r.findings.iter().filter(|f| f.rule_id == "T-GOOD").count(), 1);
+}
+
+#[test]
+fn strict_mode_turns_rule_errors_into_a_failed_run() {
+    let err = audit_with(&[fixture("claims/small.csv")], &fixture("rules/broken_syntax"), None, true).err().expect("fails");
+    assert!(err.to_string().contains("bad.rhai:11:10"), "{err}");
+    let err = audit_with(&[fixture("claims/small.csv")], &fixture("rules/infinite_loop"), None, true).err().expect("fails");
+    assert!(err.to_string().contains("T-LOOP"), "{err}");
+}
+
+#[test]
+fn a_rule_that_tries_to_read_a_file_is_refused() {
+    let r = audit(&[fixture("claims/small.csv")], &fixture("rules/reads_file"));
+    assert!(r.findings.is_empty());
+    assert_eq!(r.failures.len(), 1);
+    let f = &r.failures[0];
+    assert!(f.message.contains("rules cannot import"), "{}", f.message);
+    assert_eq!(f.line, 9);
+}
+
+#[test]
+fn shipped_rule_examples_all_pass() {
+    let engine = claimlint::rules::new_engine(Default::default());
+    let set = claimlint::rules::load_rules(&engine, &repo_root().join("rules")).unwrap();
+    assert!(set.diagnostics.iter().all(|d| d.is_warning), "{:?}", set.diagnostics);
+    let outcomes = claimlint::rules::testing::run_all(&engine, &set.rules);
+    assert!(outcomes.len() >= 12, "only {} examples", outcomes.len());
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_a_readable_diff() {
+    use claimlint::rules::{compile, source::parse_rule_text};
+    let engine = claimlint::rules::new_engine(Default::default());
+    let text = std::fs::read_to_string(repo_root().join("rules/core/units_positive.rhai")).unwrap();
+    // Expect the clean example to flag: the runner must say what it expected and what it got.
+    let text = text.replacen("line_number: 1, message_contains: \"units\"", "line_number: 2, message_contains: \"units\"", 1);
+    let rule = compile(&engine, parse_rule_text(std::path::Path::new("units.rhai"), text).unwrap()).unwrap();
+    let failing: Vec<_> =
+        rule.meta().examples.iter().filter_map(|e| claimlint::rules::testing::run_example(&engine, &rule, e)).collect();
+    assert_eq!(failing.len(), 1);
+    assert!(failing[0].contains("- expected: line 2, message containing \"units\""), "{}", failing[0]);
+    assert!(failing[0].contains("+ actual:   claim T1, line 1"), "{}", failing[0]);
+}

@@ -1,0 +1,24 @@
+//! The shipped sample batch: every planted problem is caught, and nothing else is flagged.
+use crate::common::repo_root;
+use crate::support::audit;
+
+#[test]
+fn the_sample_audit_catches_every_planted_problem_and_nothing_else() {
+    let r = audit(&[repo_root().join("samples/claims.csv")], &repo_root().join("rules"));
+    let planted = std::fs::read_to_string(repo_root().join("samples/planted.csv")).unwrap();
+    let mut planted_claims = std::collections::HashSet::new();
+    for row in planted.lines().skip(1) {
+        let cells: Vec<&str> = row.splitn(4, ',').collect();
+        let (claim, line, rule) = (cells[0], cells[1], cells[2]);
+        planted_claims.insert(claim.to_string());
+        let line: Option<i64> = line.parse().ok();
+        assert!(
+            r.findings.iter().any(|f| f.claim_id == claim && f.rule_id == rule && (line.is_none() || f.line_number == line)),
+            "planted problem not caught: {row}"
+        );
+    }
+    let stray: Vec<_> = r.findings.iter().filter(|f| !planted_claims.contains(&f.claim_id)).collect();
+    assert!(stray.is_empty(), "findings on claims with nothing planted: {stray:#?}");
+    assert_eq!(r.totals.claims, 123);
+    assert_eq!(r.totals.claims_with_findings, planted_claims.len());
+}
