@@ -37,7 +37,7 @@ VISITS = {
         ([("99213", ""), ("36415", ""), ("85025", "")], ["I10", "E78.5"]),
         ([("99214", ""), ("36415", ""), ("80053", "")], ["E11.9", "I10"]),
         ([("99212", "")], ["J06.9"]),
-        ([("99213", ""), ("93000", "")], ["R00.2", "I10"]),
+        ([("99213", ""), ("93000", "")], ["I48.91", "I10"]),
         ([("99213", "25"), ("90471", ""), ("90686", "")], ["Z23", "I10"]),
         ([("99214", "25"), ("20610", "RT"), ("J1100", "")], ["M17.11"]),
     ],
@@ -53,14 +53,16 @@ VISITS = {
         ([("17311", "")], ["C44.311"]),
     ],
     "Physical Therapy": [
-        ([("97110", "GP"), ("97140", "GP")], ["M54.50"]),
-        ([("97110", "GP")], ["M17.11"]),
+        ([("97110", ""), ("97140", "")], ["M54.50"]),
+        ([("97110", "")], ["M17.11"]),
     ],
 }
 CHARGES = {
     "99212": 95.0, "99213": 135.0, "99214": 195.0, "99215": 265.0, "36415": 12.0, "85025": 28.0,
     "80053": 42.0, "93000": 55.0, "90471": 25.0, "90686": 38.0, "20610": 160.0, "J1100": 18.0,
     "81002": 10.0, "17311": 820.0, "17312": 460.0, "11102": 140.0, "97110": 70.0, "97140": 65.0,
+    # codes used only by the federal planted claims
+    "80048": 30.0, "15271": 310.0, "15777": 950.0, "11042": 180.0, "20701": 150.0, "J0001": 20.0,
 }
 UNITS = {"97110": 2, "J1100": 4}
 
@@ -112,7 +114,7 @@ def institutional_claim(n, pat, payer, dos):
             "received_date": (dos + timedelta(days=12)).isoformat(), "type_of_bill": "131",
             "line_number": ln, "service_date_from": dos.isoformat(), "service_date_to": dos.isoformat(),
             "procedure_code": code, "units": units, "charge_amount": f"{charge:.2f}",
-            "dx_1": "R07.9", "dx_pointers": "A", "revenue_code": rev,
+            "dx_1": "J18.9", "dx_pointers": "A", "revenue_code": rev,
         })
         rows.append(r)
     return rows
@@ -185,6 +187,74 @@ def plant(claims, n):
     rows = professional_claim(n, PROVIDERS[2], PATIENTS[15], "BLUE-PPO", dos, VISITS["Internal Medicine"][3])
     rows[1]["charge_amount"] = "1O.00"  # letter O typed for a zero
     add(rows, "DQ-UNREADABLE-VALUE", "charge `1O.00` is not a number (also CORE-REQUIRED-FIELDS: charge missing)", 2)
+
+    # Federal rules (rules/federal), detectable with the default tables in rules/data. Dated after
+    # every base claim and each on its own patient, so no patient-day edit touches a base claim.
+    fdos = date(2024, 9, 30)
+    derm, pt, im = PROVIDERS[4], PROVIDERS[5], PROVIDERS[1]
+
+    def fed(provider, pat, payer, codes, dx, dos=fdos):
+        nonlocal n
+        n += 1
+        return professional_claim(n, provider, pat, payer, dos, (codes, dx))
+
+    rows = fed(fp, PATIENTS[20], "MEDICARE", [("80053", ""), ("80048", "59")], ["E11.9", "I10"])
+    add(rows, "FED-NCCI-PTP", "80048 billed with 80053 (PTP modifier indicator 0: modifier 59 cannot bypass)", 2)
+
+    rows = fed(fp, PATIENTS[21], "MEDICARE", [("99213", "")], ["I10"])
+    rows[0]["units"] = 3
+    rows[0]["charge_amount"] = "405.00"
+    add(rows, "FED-MUE", "99213 billed with 3 units on one date (MUE 2, MAI 3)", 1)
+
+    rows = fed(derm, PATIENTS[22], "MEDICARE", [("17312", "")], ["C44.311"])
+    add(rows, "FED-ADDON-PRIMARY", "add-on 17312 without its primary 17311", 1)
+
+    rows = fed(derm, PATIENTS[23], "MEDICARE", [("15271", ""), ("15777", "")], ["L98.9"])
+    add(rows, "FED-ADDON-CONTRACTOR", "type 2 add-on 15777: contractor-defined primaries (info)", 2)
+
+    rows = fed(derm, PATIENTS[24], "MEDICARE", [("11042", ""), ("20701", "")], ["L98.9"])
+    add(rows, "FED-ADDON-TYPE3", "type 3 add-on 20701 with 11042, not a listed primary", 2)
+
+    rows = fed(im, PATIENTS[25], "MEDICARE", [("99213", "")], ["I10.0"])
+    add(rows, "FED-ICD10-INVALID", "dx I10.0 does not exist (I10 has no subcodes)")
+
+    rows = fed(pt, PATIENTS[26], "MEDICARE", [("97110", "")], ["M54.5"])
+    add(rows, "FED-ICD10-NOT-BILLABLE", "dx M54.5, a header since 2021-10-01 (M54.50/M54.51/M54.59)")
+
+    rows = fed(im, PATIENTS[27], "MEDICARE", [("99213", "")], ["N80.00"], dos=date(2024, 8, 20))
+    add(rows, "FED-MCE-SEX", "N80.00 (female-only until 2024-09-30) on a male patient on 2024-08-20")
+
+    rows = fed(im, PATIENTS[28], "MEDICARE", [("99213", "")], ["A33"])
+    add(rows, "FED-MCE-AGE", "newborn diagnosis A33 on an adult patient")
+
+    rows = fed(im, PATIENTS[29], "MEDICARE", [("99214", "")], ["F02.80", "G30.9"])
+    add(rows, "FED-MCE-MANIFESTATION", "manifestation code F02.80 listed first, before its etiology G30.9")
+
+    n += 1
+    rows = institutional_claim(n, PATIENTS[30], "MEDICARE", fdos)
+    for r in rows:
+        r["dx_1"], r["dx_2"] = "W19.XXXA", "S72.001A"
+    add(rows, "FED-MCE-PRINCIPAL-DX", "external-cause code W19.XXXA as principal diagnosis on an outpatient hospital claim")
+
+    rows = fed(fp, PATIENTS[31], "MEDICARE", [("99213", "25"), ("J0001", "")], ["I10"])
+    add(rows, "FED-HCPCS-EXISTS", "J0001 is not a HCPCS Level II code", 2)
+
+    rows = fed(fp, PATIENTS[32], "MEDICARE", [("99213", "")], ["I10"])
+    rows[0]["place_of_service"] = "98"
+    add(rows, "FED-POS-VALID", "place of service 98 is not assigned", 1)
+
+    rows = fed(fp, PATIENTS[33], "MEDICARE", [("99214", "2S"), ("20610", "RT")], ["M17.11"])
+    add(rows, "FED-MODIFIER-VALID", "modifier 2S (25 mistyped) is not a modifier", 1)
+
+    rows = fed(fp, PATIENTS[34], "MEDICARE", [("99213", "")], ["I10"], dos=date(2024, 7, 9))
+    for r in rows:
+        r["received_date"] = "2025-07-21"
+    add(rows, "FED-TIMELY-FILING", "Medicare claim received 2025-07-21 for a 2024-07-09 service (over one year)", 1)
+
+    first = fed(fp, PATIENTS[35], "ACME-COMMERCIAL", [("99213", ""), ("36415", "")], ["I10"])
+    claims.append(first)  # the original claim: clean
+    rows = fed(fp, PATIENTS[35], "ACME-COMMERCIAL", [("99213", ""), ("36415", "")], ["I10"])
+    add(rows, "FED-DUPLICATE-ACROSS-CLAIMS", f"resubmits {first[0]['claim_id']} as a new claim", 1)
     return planted
 
 

@@ -17,6 +17,8 @@ use crate::schema::AliasMap;
 pub struct AuditOptions {
     pub inputs: Vec<PathBuf>,
     pub rules_dir: PathBuf,
+    /// Reference tables; default: the rules folder's data/.
+    pub refdata: Option<PathBuf>,
     pub aliases: Option<PathBuf>,
     pub sandbox: Sandbox,
     /// Stop on any rule error instead of reporting it and running the rest.
@@ -76,10 +78,14 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
     tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
     let batch = Arc::new(Batch::from_frame(&loaded.frame, loaded.sources.clone())?);
 
-    let engine = rules::new_engine(opts.sandbox);
     if !opts.rules_dir.is_dir() {
         anyhow::bail!(load::input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
     }
+    let refdata = {
+        let _span = tracing::info_span!("refdata").entered();
+        rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())?
+    };
+    let engine = rules::new_engine(opts.sandbox, &refdata);
     let ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
     let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
     if opts.strict && !compile_errors.is_empty() {

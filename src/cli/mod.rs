@@ -3,6 +3,7 @@
 
 mod progress;
 mod rules_cmd;
+mod stats_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,11 @@ enum Command {
     /// List, explain, check, test and scaffold rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Draw a RAT-STATS random sample of numbers or of claims (simple or stratified).
+    Sample(stats_cmd::SampleArgs),
+    /// RAT-STATS appraisal: variable, stratified, attribute, and sample sizes.
+    #[command(subcommand)]
+    Appraise(stats_cmd::AppraiseCommand),
     /// Print the canonical claim-line schema.
     Schema,
 }
@@ -44,6 +50,9 @@ struct AuditArgs {
     /// Folder of rule files (searched recursively).
     #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
     rules: PathBuf,
+    /// Reference tables (CMS NCCI, ICD-10-CM, MCE, HCPCS, POS, ...); default: RULES/data.
+    #[arg(long, env = "CLAIMLINT_REFDATA")]
+    refdata: Option<PathBuf>,
     /// YAML file mapping your column names onto the canonical schema.
     #[arg(long)]
     aliases: Option<PathBuf>,
@@ -87,6 +96,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => audit(args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
+        Command::Sample(args) => stats_cmd::sample(args),
+        Command::Appraise(cmd) => stats_cmd::appraise(cmd),
         Command::Schema => {
             print!("{}", crate::schema::markdown_table());
             Ok(0)
@@ -118,6 +129,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let opts = AuditOptions {
         inputs: args.inputs,
         rules_dir: args.rules,
+        refdata: args.refdata,
         aliases: args.aliases,
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,

@@ -14,6 +14,9 @@ pub enum RulesCommand {
     List {
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
+        /// Reference tables; default: RULES/data.
+        #[arg(long, env = "CLAIMLINT_REFDATA")]
+        refdata: Option<PathBuf>,
         /// Only rules that apply to this payer (rules for all payers included).
         #[arg(long)]
         payer: Option<String>,
@@ -26,11 +29,17 @@ pub enum RulesCommand {
         id: String,
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
+        /// Reference tables; default: RULES/data.
+        #[arg(long, env = "CLAIMLINT_REFDATA")]
+        refdata: Option<PathBuf>,
     },
     /// Compile every rule without claims; report errors with file, line and column.
     Check {
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
+        /// Reference tables; default: RULES/data.
+        #[arg(long, env = "CLAIMLINT_REFDATA")]
+        refdata: Option<PathBuf>,
     },
     /// Run every rule's examples and compare expected with actual findings.
     Test {
@@ -38,6 +47,9 @@ pub enum RulesCommand {
         path: Option<PathBuf>,
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
+        /// Reference tables; default: RULES/data.
+        #[arg(long, env = "CLAIMLINT_REFDATA")]
+        refdata: Option<PathBuf>,
     },
     /// Scaffold a payer rule with metadata and passing examples.
     New {
@@ -47,24 +59,27 @@ pub enum RulesCommand {
         id: String,
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
+        /// Reference tables; default: RULES/data.
+        #[arg(long, env = "CLAIMLINT_REFDATA")]
+        refdata: Option<PathBuf>,
     },
 }
 
 pub fn run(cmd: RulesCommand) -> Result<u8> {
     match cmd {
-        RulesCommand::List { rules, payer, tag } => list(&rules, payer.as_deref(), tag.as_deref()),
-        RulesCommand::Explain { id, rules } => explain(&rules, &id),
-        RulesCommand::Check { rules } => check_cmd(&rules),
-        RulesCommand::Test { path, rules } => test_cmd(path.as_deref().unwrap_or(&rules)),
-        RulesCommand::New { payer, id, rules } => new_rule(&rules, &payer, &id),
+        RulesCommand::List { rules, payer, tag, refdata } => list(&rules, refdata.as_deref(), payer.as_deref(), tag.as_deref()),
+        RulesCommand::Explain { id, rules, refdata } => explain(&rules, refdata.as_deref(), &id),
+        RulesCommand::Check { rules, refdata } => check_cmd(&rules, refdata.as_deref()),
+        RulesCommand::Test { path, rules, refdata } => test_cmd(path.as_deref().unwrap_or(&rules), refdata.as_deref()),
+        RulesCommand::New { payer, id, rules, .. } => new_rule(&rules, &payer, &id),
     }
 }
 
-fn load(dir: &Path) -> Result<(rhai::Engine, rules::RuleSet)> {
+fn load(dir: &Path, refdata: Option<&Path>) -> Result<(rhai::Engine, rules::RuleSet)> {
     if !dir.exists() {
         bail!(input_error(format!("rules folder {} does not exist", dir.display())));
     }
-    let engine = rules::new_engine(Sandbox::default());
+    let engine = rules::new_engine(Sandbox::default(), &rules::load_refdata(dir, refdata)?);
     let set = if dir.is_file() {
         let compiled = rules::source::read_rule_file(dir).and_then(|s| rules::compile(&engine, s));
         match compiled {
@@ -81,8 +96,8 @@ fn date(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
 }
 
-fn list(dir: &Path, payer: Option<&str>, tag: Option<&str>) -> Result<u8> {
-    let (_, set) = load(dir)?;
+fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&str>) -> Result<u8> {
+    let (_, set) = load(dir, refdata)?;
     for d in &set.diagnostics {
         eprintln!("{d}");
     }
@@ -112,8 +127,8 @@ fn list(dir: &Path, payer: Option<&str>, tag: Option<&str>) -> Result<u8> {
     Ok(0)
 }
 
-fn explain(dir: &Path, id: &str) -> Result<u8> {
-    let (_, set) = load(dir)?;
+fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
+    let (_, set) = load(dir, refdata)?;
     let found: Vec<&CompiledRule> = set.rules.iter().filter(|r| r.meta().id.eq_ignore_ascii_case(id)).collect();
     if found.is_empty() {
         bail!(input_error(format!("no rule with id `{id}` under {} (see `claimlint rules list`)", dir.display())));
@@ -148,8 +163,8 @@ fn explain(dir: &Path, id: &str) -> Result<u8> {
     Ok(0)
 }
 
-fn check_cmd(dir: &Path) -> Result<u8> {
-    let (engine, set) = load(dir)?;
+fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
+    let (engine, set) = load(dir, refdata)?;
     let known = check::KnownFunctions::of(&engine);
     let mut diags = set.diagnostics.clone();
     for r in &set.rules {
@@ -166,8 +181,8 @@ fn check_cmd(dir: &Path) -> Result<u8> {
     Ok(u8::from(errors > 0))
 }
 
-fn test_cmd(path: &Path) -> Result<u8> {
-    let (engine, set) = load(path)?;
+fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
+    let (engine, set) = load(path, refdata)?;
     for d in &set.diagnostics {
         println!("{d}");
     }

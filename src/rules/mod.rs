@@ -17,7 +17,30 @@ pub use meta::{Category, RuleMeta, Scope, Severity};
 pub use source::{Diagnostic, RuleSource};
 
 use crate::batch::PROVIDER_AGGREGATES;
+use crate::refdata::RefData;
 use crate::schema::{Level, COLUMNS};
+
+/// The reference tables for a rules folder: `--refdata DIR` when given, else the folder's own
+/// `data/` (the small hand-made set shipped in rules/data), else none.
+pub fn load_refdata(rules_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Arc<RefData>> {
+    let dir = match explicit {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let base = if rules_dir.is_file() { rules_dir.parent().unwrap_or(rules_dir) } else { rules_dir };
+            // A single rule file or a subfolder still finds the pack's data folder above it.
+            match base.ancestors().take(3).map(|a| a.join("data")).find(|d| d.is_dir()) {
+                Some(d) => d,
+                None => return Ok(Arc::new(RefData::empty())),
+            }
+        }
+    };
+    if !dir.is_dir() {
+        anyhow::bail!(crate::load::input_error(format!("reference data folder {} does not exist (--refdata)", dir.display())));
+    }
+    let rd = RefData::load_dir(&dir).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
+    tracing::info!(dir = %dir.display(), "reference data loaded");
+    Ok(Arc::new(rd))
+}
 
 /// Limits that keep a rule from hanging or exhausting memory.
 #[derive(Debug, Clone, Copy)]
@@ -54,8 +77,9 @@ impl rhai::ModuleResolver for NoImports {
 
 /// The rule engine: Rhai with the rule API, sandboxed. No file, process or network functions
 /// are registered, `import` is refused and `eval` is disabled.
-pub fn new_engine(sandbox: Sandbox) -> Engine {
+pub fn new_engine(sandbox: Sandbox, refdata: &Arc<RefData>) -> Engine {
     let mut engine = Engine::new();
+    crate::refdata::register_functions(&mut engine, refdata.clone());
     engine.set_max_operations(sandbox.max_operations);
     engine.set_max_call_levels(48);
     engine.set_max_expr_depths(128, 64);

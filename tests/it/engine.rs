@@ -78,8 +78,9 @@ fn a_rule_that_tries_to_read_a_file_is_refused() {
 
 #[test]
 fn shipped_rule_examples_all_pass() {
-    let engine = claimlint::rules::new_engine(Default::default());
-    let set = claimlint::rules::load_rules(&engine, &repo_root().join("rules")).unwrap();
+    let rules = repo_root().join("rules");
+    let engine = claimlint::rules::new_engine(Default::default(), &claimlint::rules::load_refdata(&rules, None).unwrap());
+    let set = claimlint::rules::load_rules(&engine, &rules).unwrap();
     assert!(set.diagnostics.iter().all(|d| d.is_warning), "{:?}", set.diagnostics);
     let outcomes = claimlint::rules::testing::run_all(&engine, &set.rules);
     assert!(outcomes.len() >= 12, "only {} examples", outcomes.len());
@@ -90,7 +91,7 @@ fn shipped_rule_examples_all_pass() {
 #[test]
 fn a_wrong_expectation_fails_with_a_readable_diff() {
     use claimlint::rules::{compile, source::parse_rule_text};
-    let engine = claimlint::rules::new_engine(Default::default());
+    let engine = claimlint::rules::new_engine(Default::default(), &Default::default());
     let text = std::fs::read_to_string(repo_root().join("rules/core/units_positive.rhai")).unwrap();
     // Expect the clean example to flag: the runner must say what it expected and what it got.
     let text = text.replacen("line_number: 1, message_contains: \"units\"", "line_number: 2, message_contains: \"units\"", 1);

@@ -115,5 +115,11 @@ fn csv_parquet_and_ndjson_give_identical_findings() {
 fn several_files_and_folders_load_in_one_run() {
     let r = audit(&[fixture("claims/small.csv"), repo_root().join("samples/claims.csv")], &repo_root().join("rules"));
     assert_eq!(r.totals.files, 2);
-    assert_eq!(r.totals.lines, 6 + 257);
+    assert_eq!(r.totals.lines, 6 + 283);
+}
+
+#[test]
+fn the_schema_doc_matches_the_code() {
+    let doc = std::fs::read_to_string(repo_root().join("docs/schema.md")).unwrap();
+    assert!(doc.ends_with(&claimlint::schema::markdown_table()), "docs/schema.md is stale: regenerate with `claimlint schema`");
 }

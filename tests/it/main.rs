@@ -1,7 +1,9 @@
+mod cli;
 mod common;
 mod support;
 
 mod engine;
+mod federal;
 mod load;
 mod ratstats;
 mod refdata;

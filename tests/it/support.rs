@@ -14,6 +14,7 @@ pub fn audit_with(inputs: &[PathBuf], rules: &Path, aliases: Option<PathBuf>, st
     run_audit(&AuditOptions {
         inputs: inputs.to_vec(),
         rules_dir: rules.to_path_buf(),
+        refdata: None,
         aliases,
         sandbox: Sandbox { max_operations: 200_000 },
         strict,
