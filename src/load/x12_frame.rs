@@ -30,9 +30,37 @@ pub fn read_x12(path: &Path, name: &str, issues: &mut Vec<DataIssue>) -> Result<
         });
     }
     let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(batch.lines.len()); ClaimLine::COLUMNS.len()];
+    let claim_col = ClaimLine::COLUMNS.iter().position(|c| *c == "claim_id").expect("claim_id column");
+    // Each CLM is its own claim, but lines are grouped by claim id downstream: a CLM01 that
+    // repeats in one file gets a suffix (and a finding), so two claims never merge silently.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut previous: Option<(&str, u32)> = None;
+    let mut current_id = String::new();
     for line in &batch.lines {
+        let starts_claim = previous.is_none_or(|(id, n)| id != line.claim_id || line.line_number <= n);
+        if starts_claim {
+            let count = seen.entry(line.claim_id.clone()).or_insert(0);
+            *count += 1;
+            current_id = if *count == 1 { line.claim_id.clone() } else { format!("{}#{}", line.claim_id, count) };
+            if *count > 1 {
+                issues.push(DataIssue {
+                    source: name.to_string(),
+                    row: None,
+                    claim_id: Some(current_id.clone()),
+                    line_number: None,
+                    rule_id: "DQ-X12-DUPLICATE-CLAIM-ID",
+                    severity: Severity::Warning,
+                    message: format!(
+                        "claim id (CLM01) {} is used by an earlier claim in this file; audited separately as {current_id}",
+                        line.claim_id
+                    ),
+                    amount_at_risk: 0.0,
+                });
+            }
+        }
+        previous = Some((line.claim_id.as_str(), line.line_number));
         for (i, v) in line.values().into_iter().enumerate() {
-            columns[i].push(v);
+            columns[i].push(if i == claim_col { current_id.clone() } else { v });
         }
     }
     let height = batch.lines.len();

@@ -123,3 +123,37 @@ fn the_schema_doc_matches_the_code() {
     let doc = std::fs::read_to_string(repo_root().join("docs/schema.md")).unwrap();
     assert!(doc.ends_with(&claimlint::schema::markdown_table()), "docs/schema.md is stale: regenerate with `claimlint schema`");
 }
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn the_820_claim_837_file_is_audited_end_to_end() {
+    let file = crate::common::shared_data("x12/imsweb/x12_many_claims.txt");
+    let r = audit(&[file], &repo_root().join("rules/core"));
+    assert_eq!(r.totals.claims, 820);
+    assert!(r.totals.lines >= 820, "{} lines", r.totals.lines);
+    // Every claim bills CLM02 = 500 against 12.25 of lines: the parser's warning becomes a finding.
+    assert!(r.findings.iter().any(|f| f.rule_id == "DQ-X12-STRUCTURE" && f.message.contains("CLM02")));
+    // The file reuses CLM01 values: each CLM stays its own claim, and the reuse is reported.
+    let reused = r.findings.iter().filter(|f| f.rule_id == "DQ-X12-DUPLICATE-CLAIM-ID").count();
+    let distinct_ids: std::collections::HashSet<&str> =
+        r.findings.iter().filter(|f| f.rule_id == "DQ-X12-DUPLICATE-CLAIM-ID").map(|f| f.claim_id.split('#').next().unwrap()).collect();
+    assert_eq!(reused + distinct_ids.len(), 820, "{reused} reused ids over {} distinct", distinct_ids.len());
+}
+
+#[test]
+fn an_837p_file_loads_like_a_csv() {
+    let r = audit(&[repo_root().join("samples/claims_837p.txt")], &repo_root().join("rules/core"));
+    assert_eq!((r.totals.claims, r.totals.lines), (4, 12));
+    assert!(r.findings.iter().all(|f| f.category != claimlint::rules::Category::DataQuality), "{:#?}", r.findings);
+}
+
+#[test]
+fn report_templates_can_be_overridden() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("compliance.html.j2"), "custom {{ totals.claims }} claims").unwrap();
+    let r = audit(&[fixture("claims/clean.csv")], &repo_root().join("rules/core"));
+    let custom = claimlint::report::render_compliance(&r, &claimlint::report::environment(Some(dir.path())).unwrap()).unwrap();
+    assert_eq!(custom, "custom 1 claims");
+    let default = claimlint::report::render_compliance(&r, &claimlint::report::environment(None).unwrap()).unwrap();
+    assert!(default.contains("clean-claim rate") && !default.contains("<script src") && !default.contains("http"));
+}
