@@ -81,6 +81,8 @@ pub struct Batch {
     pub patient_days: Groups,
     pub providers: Groups,
     pub provider_aggregates: ProviderAggregates,
+    /// (patient, procedure code) -> (day, row) sorted, built on first use by frequency rules.
+    pub patient_code_days: std::sync::OnceLock<HashMap<(u32, u32), Vec<(i32, u32)>>>,
 }
 
 /// Schema position of a column, for fast access in hot loops.
@@ -134,6 +136,7 @@ impl Batch {
             patient_days,
             providers,
             provider_aggregates,
+            patient_code_days: std::sync::OnceLock::new(),
         })
     }
 
@@ -174,6 +177,32 @@ impl Batch {
             ColumnData::Date(_, d) => d[row],
             _ => None,
         }
+    }
+
+    /// Lines of the same patient with the same procedure code whose date of service falls in the
+    /// `days` days ending on this line's date, this line included, across the whole batch.
+    pub fn count_within(&self, row: usize, days: i64) -> i64 {
+        let (ColumnData::Text(patient), ColumnData::Text(code)) =
+            (&self.columns[col_index("patient_id")], &self.columns[col_index("procedure_code")])
+        else {
+            return 0;
+        };
+        let dos = col_index("service_date_from");
+        let Some(day) = self.date_days(dos, row) else { return 0 };
+        let index = self.patient_code_days.get_or_init(|| {
+            let mut m: HashMap<(u32, u32), Vec<(i32, u32)>> = HashMap::new();
+            for r in 0..self.len {
+                if let Some(d) = self.date_days(dos, r) {
+                    m.entry((patient.id(r), code.id(r))).or_default().push((d, r as u32));
+                }
+            }
+            m.values_mut().for_each(|v| v.sort_unstable());
+            m
+        });
+        let Some(list) = index.get(&(patient.id(row), code.id(row))) else { return 0 };
+        let first = day as i64 - days + 1;
+        // Same-day lines count in file order, so the limit is exceeded on the line that exceeds it.
+        list.iter().filter(|(d, r)| (*d as i64) >= first && (*d < day || (*d == day && *r <= row as u32))).count() as i64
     }
 
     /// `file:row` of a line, for findings a biller can trace back to the export.

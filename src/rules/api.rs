@@ -173,6 +173,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_get("pointed_dx", |l: &mut Line| l.pointed_dx());
     engine.register_get("provider_npi", |l: &mut Line| Dynamic::from(l.batch.provider.get(l.row as usize).clone()));
     engine.register_get("location", |l: &mut Line| l.batch.location(l.row as usize));
+    engine.register_fn("count_within", |l: &mut Line, days: i64| l.batch.count_within(l.row as usize, days));
     engine.register_fn("has_modifier", |l: &mut Line, m: &str| l.has_modifier(m));
     engine.register_fn("has_any_modifier", |l: &mut Line, ms: Array| {
         ms.iter().any(|m| m.clone().into_immutable_string().is_ok_and(|m| l.has_modifier(&m)))
@@ -197,6 +198,9 @@ pub fn register(engine: &mut Engine) {
         })
     });
 
+    engine.register_fn("has_param", |name: &str| {
+        CURRENT.with(|c| c.borrow().params.as_ref().is_some_and(|p| p.get(name).is_some_and(|v| !v.is_unit())))
+    });
     engine.register_fn("in_range", |code: &str, lo: &str, hi: &str| in_range(code, lo, hi));
     engine.register_fn("npi_valid", |npi: &str| npi_valid(npi));
     engine.register_fn("is_blank", |v: Dynamic| is_blank(&v));

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod meta;
+pub mod pack;
 pub mod run;
 pub mod check;
 pub mod source;
@@ -126,6 +127,8 @@ pub struct CompiledRule {
     pub uses: Vec<&'static str>,
     /// Default parameters, merged with pack overrides at run time.
     pub params: Arc<rhai::Map>,
+    /// Payer packs' changes to this rule, for their payers and dates.
+    pub overrides: Vec<Arc<pack::PayerOverride>>,
 }
 
 impl CompiledRule {
@@ -167,7 +170,7 @@ pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diag
     let words = identifiers(&source.text);
     let uses = vars.into_iter().filter(|v| words.contains(v)).collect();
     let params = yaml_params_to_map(&source.meta.params).map_err(|e| Diagnostic::error(&source.path, 1, 1, e))?;
-    Ok(CompiledRule { source, ast, uses, params: Arc::new(params) })
+    Ok(CompiledRule { source, ast, uses, params: Arc::new(params), overrides: Vec::new() })
 }
 
 /// Rules found under a folder: compiled ones, and diagnostics for the rest.
@@ -188,6 +191,9 @@ pub fn load_rules(engine: &Engine, dir: &Path) -> std::io::Result<RuleSet> {
         }
     }
     diagnostics.extend(duplicate_ids(&rules));
+    let (packs, pack_diags) = pack::find_packs(dir);
+    diagnostics.extend(pack_diags);
+    diagnostics.extend(pack::apply_packs(&mut rules, &packs));
     Ok(RuleSet { rules, diagnostics })
 }
 

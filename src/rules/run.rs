@@ -80,9 +80,11 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], batch: &Arc<Batch>) ->
             for i in start..end {
                 let record = record_at(rule.meta().scope, batch, &all_rows, i);
                 let Some(lines) = applicable_lines(rule, batch, record.rows) else { continue };
+                let over = payer_override(rule, batch, lines[0]);
                 scope.rewind(0);
                 let (anchor, line_level, default_amount) = push_variables(&mut scope, rule, batch, &lines, i);
-                api::begin_record(anchor, line_level, default_amount, Some(rule.params.clone()));
+                let params = over.map(|o| o.params.clone()).unwrap_or_else(|| rule.params.clone());
+                api::begin_record(anchor, line_level, default_amount, Some(params));
                 evaluated += 1;
                 if let Err(err) = engine.run_ast_with_scope(&mut scope, &rule.ast) {
                     api::take_findings();
@@ -99,7 +101,8 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], batch: &Arc<Batch>) ->
                     }
                     break;
                 }
-                out.extend(api::take_findings().into_iter().map(|f| to_finding(rule, batch, f)));
+                let severity = over.and_then(|o| o.severity).unwrap_or(rule.meta().severity);
+                out.extend(api::take_findings().into_iter().map(|f| to_finding(rule, batch, f, severity)));
             }
             evaluations.fetch_add(evaluated, Ordering::Relaxed);
             out
@@ -133,8 +136,32 @@ fn record_at<'a>(scope: Scope, batch: &'a Batch, all_rows: &'a [u32], i: usize) 
     Record { rows }
 }
 
-/// The lines of a record this rule applies to, by payer and date of service; None when none.
+/// The pack override in force for a line's payer and date of service, if any.
+fn payer_override<'a>(rule: &'a CompiledRule, batch: &Batch, row: u32) -> Option<&'a super::pack::PayerOverride> {
+    if rule.overrides.is_empty() {
+        return None;
+    }
+    let payer = batch.text(col_index("payer_id"), row as usize);
+    let day = batch.date_days(col_index("service_date_from"), row as usize);
+    rule.overrides.iter().map(|o| o.as_ref()).find(|o| o.matches(payer, day))
+}
+
+/// The lines of a record this rule applies to, by payer and date of service, less those whose
+/// payer pack disables the rule; None when none.
 fn applicable_lines(rule: &CompiledRule, batch: &Batch, rows: &[u32]) -> Option<Vec<u32>> {
+    let any_disabled = rule.overrides.iter().any(|o| o.disabled);
+    if any_disabled {
+        let kept: Vec<u32> =
+            rows.iter().copied().filter(|&r| !payer_override(rule, batch, r).is_some_and(|o| o.disabled)).collect();
+        if kept.is_empty() {
+            return None;
+        }
+        return applicable_unpacked(rule, batch, &kept);
+    }
+    applicable_unpacked(rule, batch, rows)
+}
+
+fn applicable_unpacked(rule: &CompiledRule, batch: &Batch, rows: &[u32]) -> Option<Vec<u32>> {
     let meta = rule.meta();
     let unrestricted = meta.payers.is_empty() && meta.effective_from.is_none() && meta.effective_to.is_none();
     if unrestricted || meta.scope == Scope::Provider {
@@ -250,7 +277,7 @@ fn describe_row(batch: &Batch, row: u32) -> String {
     format!("claim {}{line} ({})", batch.text(col_index("claim_id"), r), batch.location(r))
 }
 
-fn to_finding(rule: &CompiledRule, batch: &Batch, raw: RawFinding) -> Finding {
+fn to_finding(rule: &CompiledRule, batch: &Batch, raw: RawFinding, severity: super::Severity) -> Finding {
     let meta = rule.meta();
     let r = raw.row as usize;
     let text = |name: &str| batch.text(col_index(name), r).to_string();
@@ -258,7 +285,7 @@ fn to_finding(rule: &CompiledRule, batch: &Batch, raw: RawFinding) -> Finding {
         claim_id: text("claim_id"),
         line_number: if raw.line_level { batch.integer(col_index("line_number"), r) } else { None },
         rule_id: meta.id.clone(),
-        severity: meta.severity,
+        severity,
         category: meta.category,
         message: raw.message,
         amount_at_risk: raw.amount,

@@ -5,6 +5,7 @@ mod support;
 mod engine;
 mod federal;
 mod load;
+mod packs;
 mod ratstats;
 mod refdata;
 mod samples;
