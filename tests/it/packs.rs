@@ -137,3 +137,39 @@ fn a_scaffolded_rule_passes_rules_test_as_created() {
     assert!(test.status.success(), "{out}");
     assert!(out.contains("2 passed, 0 failed"), "{out}");
 }
+
+/// The sample's type-2 add-on claim, billed to `payer`, audited with the shipped rules and packs.
+fn addon_claim_for(payer: &str) -> claimlint::audit::AuditResult {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(repo_root().join("samples/claims.csv")).unwrap();
+    let mut lines = sample.lines();
+    let mut csv = format!("{}\n", lines.next().unwrap());
+    for l in lines.filter(|l| l.starts_with("CLM00127,")) {
+        csv.push_str(&l.replacen(",MEDICARE,", &format!(",{payer},"), 1));
+        csv.push('\n');
+    }
+    let path = dir.path().join("claim.csv");
+    std::fs::write(&path, csv).unwrap();
+    audit(&[path], &repo_root().join("rules"))
+}
+
+#[test]
+fn the_medicaid_pack_disables_a_federal_rule_for_medicaid_claims_only() {
+    let has = |r: &claimlint::audit::AuditResult| r.findings.iter().any(|f| f.rule_id == "FED-ADDON-CONTRACTOR");
+    assert!(has(&addon_claim_for("MEDICARE")));
+    assert!(!has(&addon_claim_for("NY-MEDICAID")));
+}
+
+#[test]
+fn the_commercial_pack_enforces_its_prior_auth_list_for_its_payer_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "claim_id,payer_id,patient_id,patient_birth_date,patient_sex,billing_npi,received_date,dx_1,service_date_from,place_of_service,procedure_code,units,charge_amount,dx_pointers,prior_auth_number\n\
+               M1,ACME-COMMERCIAL,P1,1970-01-01,F,1003000126,2024-07-20,I10,2024-07-10,11,70551,1,900.00,A,\n\
+               M2,ACME-COMMERCIAL,P2,1970-01-01,F,1003000126,2024-07-20,I10,2024-07-10,11,70551,1,900.00,A,PA778\n\
+               M3,BLUE-PPO,P3,1970-01-01,F,1003000126,2024-07-20,I10,2024-07-10,11,70551,1,900.00,A,\n";
+    let path = dir.path().join("mri.csv");
+    std::fs::write(&path, csv).unwrap();
+    let r = audit(&[path], &repo_root().join("rules"));
+    let flagged: Vec<&str> = r.findings.iter().filter(|f| f.rule_id == "PAYER-PRIOR-AUTH").map(|f| f.claim_id.as_str()).collect();
+    assert_eq!(flagged, vec!["M1"]);
+}
