@@ -145,9 +145,9 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
 
 /// Dollars at risk without double counting: each line (or claim-level finding) once, at the
 /// largest amount any error or warning finding puts on it.
-pub fn amount_at_risk(findings: &[Finding]) -> f64 {
+pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
     let mut per_item: HashMap<(&str, Option<i64>), f64> = HashMap::new();
-    for f in findings.iter().filter(|f| f.severity >= Severity::Warning) {
+    for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
         let e = per_item.entry((f.claim_id.as_str(), f.line_number)).or_insert(0.0);
         *e = e.max(f.amount_at_risk);
     }

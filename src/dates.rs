@@ -20,6 +20,12 @@ pub fn parse(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d")).ok()
 }
 
+/// Whether a day (days since 1970-01-01) lies in an optional inclusive window.
+pub fn in_window(day: i32, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
+    let day = from_days(day);
+    from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
+}
+
 /// Whole years of age on `on` for someone born on `birth`.
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i64 {
     let mut age = on.year() - birth.year();

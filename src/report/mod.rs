@@ -121,7 +121,7 @@ pub fn render_compliance(result: &AuditResult, env: &Environment) -> Result<Stri
                 payer_id: &first.payer_id,
                 patient_id: &first.patient_id,
                 provider_npi: &first.provider_npi,
-                amount: crate::audit::amount_at_risk(&fs.iter().map(|x| (*x).clone()).collect::<Vec<_>>()),
+                amount: crate::audit::amount_at_risk(fs.iter().copied()),
                 worst,
                 findings: fs,
             }

@@ -76,15 +76,16 @@ impl Line {
     }
 
     pub fn modifiers(&self) -> Array {
-        (1..=4)
-            .map(|i| self.batch.text(col_index(&format!("modifier_{i}")), self.row as usize))
+        MODIFIER_COLS
+            .iter()
+            .map(|&c| self.batch.text(c, self.row as usize))
             .filter(|m| !m.is_empty())
             .map(|m| Dynamic::from(ImmutableString::from(m)))
             .collect()
     }
 
     fn has_modifier(&self, m: &str) -> bool {
-        (1..=4).any(|i| self.batch.text(MODIFIER_COLS[i - 1], self.row as usize).eq_ignore_ascii_case(m))
+        MODIFIER_COLS.iter().any(|&c| self.batch.text(c, self.row as usize).eq_ignore_ascii_case(m))
     }
 
     /// The diagnosis codes this line's pointers name.
@@ -92,16 +93,20 @@ impl Line {
         let pointers = self.batch.text(col_index("dx_pointers"), self.row as usize);
         dx_slots(pointers)
             .into_iter()
+            .filter(|slot| (1..=12).contains(slot))
             .filter_map(|slot| {
-                let code = self.batch.text(col_index(&format!("dx_{slot}")), self.row as usize);
+                let code = self.batch.text(DX_COLS[slot as usize - 1], self.row as usize);
                 (!code.is_empty()).then(|| Dynamic::from(ImmutableString::from(code)))
             })
             .collect()
     }
 }
 
+/// Column indexes the `Line` accessors use, resolved once instead of per call.
 static MODIFIER_COLS: std::sync::LazyLock<[usize; 4]> =
     std::sync::LazyLock::new(|| [col_index("modifier_1"), col_index("modifier_2"), col_index("modifier_3"), col_index("modifier_4")]);
+static DX_COLS: std::sync::LazyLock<[usize; 12]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|i| col_index(&format!("dx_{}", i + 1))));
 
 /// Pointer slots 1..=12 from "AB", "1,2", "1 2 3" or "12" (single digits when unseparated).
 pub fn dx_slots(pointers: &str) -> Vec<i64> {

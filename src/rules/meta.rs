@@ -138,8 +138,7 @@ impl RuleMeta {
     /// Whether the rule applies to a date of service (days since 1970-01-01).
     pub fn in_effect_on(&self, day: Option<i32>) -> bool {
         let Some(day) = day else { return self.effective_from.is_none() && self.effective_to.is_none() };
-        let day = crate::dates::from_days(day);
-        self.effective_from.is_none_or(|f| day >= f) && self.effective_to.is_none_or(|t| day <= t)
+        crate::dates::in_window(day, self.effective_from, self.effective_to)
     }
 
     pub fn applies_to_payer(&self, payer: &str) -> bool {

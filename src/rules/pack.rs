@@ -58,9 +58,7 @@ impl PayerOverride {
         if !self.payers.iter().any(|p| p.eq_ignore_ascii_case(payer)) {
             return false;
         }
-        let Some(day) = day else { return true };
-        let day = crate::dates::from_days(day);
-        self.effective_from.is_none_or(|f| day >= f) && self.effective_to.is_none_or(|t| day <= t)
+        day.is_none_or(|d| crate::dates::in_window(d, self.effective_from, self.effective_to))
     }
 }
 

@@ -13,7 +13,6 @@ use super::api::{self, Line, RawFinding};
 use super::{CompiledRule, Scope};
 use crate::batch::{col_index, Batch};
 use crate::findings::Finding;
-use crate::schema::COLUMNS;
 
 /// A rule that failed at run time; its remaining records were skipped.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -296,9 +295,4 @@ fn to_finding(rule: &CompiledRule, batch: &Batch, raw: RawFinding, severity: sup
         service_date: text("service_date_from"),
         location: batch.location(r),
     }
-}
-
-/// Canonical column names, for documentation of the line scope.
-pub fn line_fields() -> impl Iterator<Item = &'static str> {
-    COLUMNS.iter().map(|c| c.name)
 }
