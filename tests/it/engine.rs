@@ -102,3 +102,14 @@ fn a_wrong_expectation_fails_with_a_readable_diff() {
     assert!(failing[0].contains("- expected: line 2, message containing \"units\""), "{}", failing[0]);
     assert!(failing[0].contains("+ actual:   claim T1, line 1"), "{}", failing[0]);
 }
+
+#[test]
+fn pointers_past_slot_12_are_skipped_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, "claim_id,patient_id,service_date_from,procedure_code,units,charge_amount,dx_1,dx_2,dx_pointers\nP1,PT,2024-07-01,99213,1,100,I10,E11.9,\"2,13\"\n").unwrap();
+    let r = audit(&[csv], &fixture("rules/pointed_dx"));
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let msgs: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(msgs, vec!["points at [\"E11.9\"]"]);
+}
