@@ -143,15 +143,26 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
         .collect()
 }
 
-/// Dollars at risk without double counting: each line (or claim-level finding) once, at the
-/// largest amount any error or warning finding puts on it.
+/// Dollars at risk without double counting: each line once, at the largest amount any error or
+/// warning finding puts on it; a claim counts the larger of its lines' sum and its largest
+/// claim-level amount (a claim-level finding already covers every line of the claim).
 pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
-    let mut per_item: HashMap<(&str, Option<i64>), f64> = HashMap::new();
+    let mut per_line: HashMap<(&str, i64), f64> = HashMap::new();
+    let mut per_claim: HashMap<&str, f64> = HashMap::new();
     for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
-        let e = per_item.entry((f.claim_id.as_str(), f.line_number)).or_insert(0.0);
+        let e = match f.line_number {
+            Some(line) => per_line.entry((f.claim_id.as_str(), line)).or_insert(0.0),
+            None => per_claim.entry(f.claim_id.as_str()).or_insert(0.0),
+        };
         *e = e.max(f.amount_at_risk);
     }
-    per_item.values().sum()
+    let mut line_sums: HashMap<&str, f64> = HashMap::new();
+    for ((claim, _), amount) in per_line {
+        *line_sums.entry(claim).or_insert(0.0) += amount;
+    }
+    let mut total: f64 = line_sums.iter().map(|(claim, &lines)| lines.max(per_claim.get(claim).copied().unwrap_or(0.0))).sum();
+    total += per_claim.iter().filter(|(claim, _)| !line_sums.contains_key(*claim)).map(|(_, &a)| a).sum::<f64>();
+    total
 }
 
 fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u64, files: usize) -> Totals {

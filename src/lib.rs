@@ -5,12 +5,14 @@
 //!    reporting what cannot be read;
 //! 2. [`batch`] turns it into plain columns and record groups (Polars group-bys);
 //! 3. [`rules`] compiles Rhai rule files once and evaluates them in parallel with rayon;
-//! 4. [`findings`] and [`report`] write the findings table and the HTML report.
+//! 4. [`findings`] and [`report`] write the findings table and the HTML report;
+//!    [`extrapolation`] projects an audited sample's overpayment to its universe (RAT-STATS).
 
 pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod dates;
+pub mod extrapolation;
 pub mod findings;
 pub mod load;
 pub mod ratstats;

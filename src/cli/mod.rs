@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::audit::{run_audit, AuditOptions, StrictFailure};
+use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
 use crate::load::InputError;
 use crate::report;
@@ -77,6 +78,16 @@ struct AuditArgs {
     /// Findings printed on stdout (the findings file has all of them).
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// The audited claims are a sample drawn by `claimlint sample --claims`: its sample.csv.
+    /// Adds the extrapolated overpayment (RAT-STATS) to the report.
+    #[arg(long, conflicts_with = "universe")]
+    sample: Option<PathBuf>,
+    /// The audited claims are a simple random sample of this many claims: extrapolate to it.
+    #[arg(long)]
+    universe: Option<u64>,
+    /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
+    #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
+    confidence: f64,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -166,15 +177,42 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         println!("  … and {} more{}", result.findings.len() - args.show, if args.out.is_none() { " (use --out DIR to write them all)" } else { "" });
     }
 
+    let design = match (&args.sample, args.universe) {
+        (Some(path), _) => Some(SampleDesign::SampleFile(path)),
+        (None, Some(universe)) => Some(SampleDesign::WholeBatch { universe }),
+        (None, None) => None,
+    };
+    let extrapolation = design.map(|d| extrapolate(&result, d, args.confidence)).transpose()?;
+    if let Some(x) = &extrapolation {
+        let c = &x.chosen;
+        println!(
+            "extrapolation ({}, {} of {} claims, {} in error): overpayment {} ({:.0}% limits {} to {}); one-sided 90% lower bound {}",
+            x.design,
+            x.sample_size,
+            x.universe_size,
+            x.claims_in_error,
+            report::format_money(x.point_estimate),
+            x.confidence * 100.0,
+            report::format_money(c.lower),
+            report::format_money(c.upper),
+            report::format_money(x.one_sided_90_lower)
+        );
+    }
+
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
         let findings_path = out.join(format!("findings.{}", args.format.extension()));
         findings::write(&result.findings, &findings_path, args.format)?;
         let env = report::environment(args.templates.as_deref())?;
-        let html = report::render_compliance(&result, &env)?;
+        let html = report::render_compliance(&result, extrapolation.as_ref(), &env)?;
         let report_path = out.join("report.html");
         std::fs::write(&report_path, html)?;
         println!("report: {}  findings: {}", report_path.display(), findings_path.display());
+        if let Some(x) = &extrapolation {
+            std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
+            std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;
+            println!("extrapolation: {}  sampled claims: {}", out.join("extrapolation.txt").display(), out.join("sample_claims.csv").display());
+        }
     }
 
     let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);

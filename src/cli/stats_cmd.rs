@@ -38,7 +38,7 @@ pub struct SampleArgs {
     /// Title printed on the report.
     #[arg(long, default_value = "claimlint sample")]
     title: String,
-    /// Write sample.txt and sample.csv here.
+    /// Write sample.txt, sample.csv and sample.html here.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -125,6 +125,9 @@ pub struct OutputArgs {
     /// Also write the results as CSV to this file.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Also write the results as a self-contained HTML page to this file.
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 fn stats_error(e: ratstats::RatStatsError) -> anyhow::Error {
@@ -137,6 +140,13 @@ fn read_text(path: &Path) -> Result<String> {
 
 fn finish(text: String, csv: String, output: &OutputArgs) -> Result<u8> {
     print!("{text}");
+    if let Some(path) = &output.html {
+        let env = crate::report::environment(None)?;
+        let explain = "Point estimates, standard errors and two-sided confidence limits. For a demand amount, Medicare \
+                       contractors use the one-sided 90% lower bound, which is the lower limit of the two-sided 80% interval.";
+        let html = crate::report::render_ratstats(&env, &output.title, &output.title, explain, &text, &csv)?;
+        std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if let Some(path) = &output.csv {
         std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -200,7 +210,16 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
         std::fs::create_dir_all(out)?;
         std::fs::write(out.join("sample.txt"), &text)?;
         std::fs::write(out.join("sample.csv"), &csv)?;
-        println!("wrote {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display());
+        let env = crate::report::environment(None)?;
+        let explain = "The numbers drawn, in the order of selection, with the claim each one picks (for a claim frame). \
+                       The same seed, frame and sizes always give the same sample, as in RAT-STATS.";
+        std::fs::write(out.join("sample.html"), crate::report::render_ratstats(&env, &args.title, "Random sample", explain, &text, &csv)?)?;
+        println!(
+            "wrote {}, {} and {}",
+            out.join("sample.txt").display(),
+            out.join("sample.csv").display(),
+            out.join("sample.html").display()
+        );
     }
     Ok(0)
 }

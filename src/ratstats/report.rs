@@ -342,9 +342,10 @@ pub fn random_numbers_csv(r: &RandomNumbers) -> String {
     out
 }
 
-/// `stratum,name,kind,selection_order,value,item`.
+/// `stratum,name,kind,selection_order,value,item,frame_size`; `claimlint audit --sample` reads
+/// the universe of each stratum from `frame_size`.
 pub fn stratified_random_numbers_csv(r: &StratifiedRandomNumbers) -> String {
-    let mut out = String::from("stratum,name,kind,selection_order,value,item\n");
+    let mut out = String::from("stratum,name,kind,selection_order,value,item,frame_size\n");
     for s in &r.strata {
         let rows = s
             .selection_order
@@ -357,13 +358,14 @@ pub fn stratified_random_numbers_csv(r: &StratifiedRandomNumbers) -> String {
         for (kind, i, v, item) in rows {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 s.stratum,
                 csv_field(&s.name),
                 kind,
                 i + 1,
                 v,
-                csv_field(&item.unwrap_or_default())
+                csv_field(&item.unwrap_or_default()),
+                s.frame_size
             );
         }
     }

@@ -9,6 +9,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::audit::{tally, AuditResult, Tally, Totals};
+use crate::extrapolation::Extrapolation;
 use crate::findings::Finding;
 use crate::rules::RuleMeta;
 
@@ -16,6 +17,7 @@ use crate::rules::RuleMeta;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../reports/base.html.j2")),
     ("compliance.html", include_str!("../../reports/compliance.html.j2")),
+    ("ratstats.html", include_str!("../../reports/ratstats.html.j2")),
 ];
 
 /// Findings shown row by row in the HTML; the full table is always in the findings file.
@@ -86,9 +88,12 @@ struct ReportContext<'a> {
     failures: &'a [crate::rules::run::RuleFailure],
     diagnostics: Vec<String>,
     max_rule_count: usize,
+    extrapolation: Option<&'a Extrapolation>,
 }
 
-pub fn render_compliance(result: &AuditResult, env: &Environment) -> Result<String> {
+/// The compliance report; with `extrapolation`, it also shows the audited sample and the
+/// overpayment projected to the universe.
+pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolation>, env: &Environment) -> Result<String> {
     let f = &result.findings;
     let mut counts: HashMap<&str, (usize, f64)> = HashMap::new();
     for x in f {
@@ -146,6 +151,41 @@ pub fn render_compliance(result: &AuditResult, env: &Environment) -> Result<Stri
         findings_truncated: f.len().saturating_sub(MAX_HTML_FINDINGS),
         failures: &result.failures,
         diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
+        extrapolation,
     };
     Ok(env.get_template("compliance.html")?.render(minijinja::value::Serde(&ctx))?)
+}
+
+#[derive(Serialize)]
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct RatStatsContext<'a> {
+    title: &'a str,
+    subtitle: &'a str,
+    heading: &'a str,
+    explain: &'a str,
+    generated: String,
+    text: &'a str,
+    table: Table,
+}
+
+/// A RAT-STATS sample or appraisal as a self-contained page: the results as a sortable table
+/// (from the command's CSV) and the RAT-STATS printout.
+pub fn render_ratstats(env: &Environment, title: &str, heading: &str, explain: &str, text: &str, csv: &str) -> Result<String> {
+    let mut records = crate::ratstats::io::parse_csv_records(csv).unwrap_or_default().into_iter().map(|(_, r)| r);
+    let header = records.next().unwrap_or_default();
+    let ctx = RatStatsContext {
+        title,
+        subtitle: "RAT-STATS compatible statistics by claimlint",
+        heading,
+        explain,
+        generated: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        text,
+        table: Table { header, rows: records.filter(|r| r.iter().any(|c| !c.is_empty())).collect() },
+    };
+    Ok(env.get_template("ratstats.html")?.render(minijinja::value::Serde(&ctx))?)
 }

@@ -152,8 +152,8 @@ fn report_templates_can_be_overridden() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("compliance.html.j2"), "custom {{ totals.claims }} claims").unwrap();
     let r = audit(&[fixture("claims/clean.csv")], &repo_root().join("rules/core"));
-    let custom = claimlint::report::render_compliance(&r, &claimlint::report::environment(Some(dir.path())).unwrap()).unwrap();
+    let custom = claimlint::report::render_compliance(&r, None, &claimlint::report::environment(Some(dir.path())).unwrap()).unwrap();
     assert_eq!(custom, "custom 1 claims");
-    let default = claimlint::report::render_compliance(&r, &claimlint::report::environment(None).unwrap()).unwrap();
+    let default = claimlint::report::render_compliance(&r, None, &claimlint::report::environment(None).unwrap()).unwrap();
     assert!(default.contains("clean-claim rate") && !default.contains("<script src") && !default.contains("http"));
 }

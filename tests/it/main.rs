@@ -3,6 +3,7 @@ mod common;
 mod support;
 
 mod engine;
+mod extrapolation;
 mod federal;
 mod load;
 mod packs;
