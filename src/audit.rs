@@ -64,6 +64,9 @@ pub struct AuditResult {
     pub totals: Totals,
     pub sources: Vec<String>,
     pub batch: Arc<Batch>,
+    /// Reference tables loaded only as hand-made subsets (the default rules/data): code
+    /// existence findings against them are not conclusive.
+    pub subset_tables: Vec<&'static str>,
 }
 
 pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
@@ -115,6 +118,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         totals,
         sources: loaded.sources,
         batch,
+        subset_tables: refdata.subset_tables(),
     })
 }
 

@@ -155,6 +155,12 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     for f in &result.failures {
         eprintln!("{f}");
     }
+    if !result.subset_tables.is_empty() {
+        eprintln!(
+            "note: the {} tables loaded are small subsets (the default rules/data); codes outside them are reported as unknown. Pass --refdata DIR with the full CMS tables for a real audit.",
+            result.subset_tables.join(", ")
+        );
+    }
     let t = &result.totals;
     println!(
         "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",

@@ -427,6 +427,23 @@ impl RefData {
         }
     }
 
+    /// Whether every loaded file of this kind is a hand-made subset (its file name says
+    /// `subset`, as in rules/data). Existence checks against a subset cannot prove a code is
+    /// unknown, so rules say so in their messages.
+    /// ICD-10 validity comes from the code list or the MCE master, so it is a subset only when
+    /// both are.
+    pub fn is_subset(&self, kind: TableKind) -> bool {
+        let counts = |f: &&LoadedFile| f.kind == kind || (kind == TableKind::Icd10 && f.kind == TableKind::Mce);
+        let mut files = self.files.iter().filter(counts).peekable();
+        files.peek().is_some()
+            && files.all(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("subset")))
+    }
+
+    /// Names of the loaded tables that are only subsets.
+    pub fn subset_tables(&self) -> Vec<&'static str> {
+        TableKind::ALL.into_iter().filter(|&k| self.is_subset(k)).map(TableKind::name).collect()
+    }
+
     /// [`RefData::has`] by name ("ptp", "mue", "aoc", "icd10", "mce", "mce_ages", "hcpcs",
     /// "cpt", "pos", "modifiers", "revenue", "leie"); unknown names are not loaded.
     pub fn has_table(&self, name: &str) -> bool {

@@ -3,7 +3,7 @@
 //! is not loaded so a rule can tell "invalid" from "cannot tell". A malformed date is a script
 //! error rather than a silent miss.
 
-use super::{parse_dos, RefData};
+use super::{parse_dos, RefData, TableKind};
 use chrono::NaiveDate;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, INT};
 use std::sync::Arc;
@@ -41,6 +41,7 @@ fn text(s: &str) -> Dynamic {
 /// | `hcpcs_exists`, `cpt_exists`, `pos_valid`, `modifier_valid`, `revenue_code_valid` (code) | bool, or `()` when the table is not loaded |
 /// | `npi_excluded(npi, dos)` | bool (false when no LEIE is loaded: check `has_table("leie")`) |
 /// | `has_table(name)` | bool |
+/// | `table_is_subset(name)` | bool: only hand-made subset files (such as rules/data) are loaded |
 pub fn register_functions(engine: &mut Engine, refdata: Arc<RefData>) {
     let rd = refdata.clone();
     engine.register_fn(
@@ -175,6 +176,10 @@ pub fn register_functions(engine: &mut Engine, refdata: Arc<RefData>) {
         Ok(rd.npi_excluded(npi, date(dos)?).unwrap_or(false))
     });
 
+    let rd = refdata.clone();
+    engine.register_fn("table_is_subset", move |name: &str| {
+        TableKind::from_name(name).is_some_and(|k| rd.is_subset(k))
+    });
     let rd = refdata;
     engine.register_fn("has_table", move |name: &str| rd.has_table(name));
 }

@@ -89,6 +89,7 @@ struct ReportContext<'a> {
     diagnostics: Vec<String>,
     max_rule_count: usize,
     extrapolation: Option<&'a Extrapolation>,
+    subset_tables: &'a [&'static str],
 }
 
 /// The compliance report; with `extrapolation`, it also shows the audited sample and the
@@ -152,6 +153,7 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         failures: &result.failures,
         diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
         extrapolation,
+        subset_tables: &result.subset_tables,
     };
     Ok(env.get_template("compliance.html")?.render(minijinja::value::Serde(&ctx))?)
 }
