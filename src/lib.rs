@@ -14,6 +14,7 @@ pub mod cli;
 pub mod dates;
 pub mod extrapolation;
 pub mod findings;
+pub mod fraud;
 pub mod load;
 pub mod ratstats;
 pub mod refdata;

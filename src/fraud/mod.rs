@@ -1,0 +1,2 @@
+//! Fraud-risk analytics: provider indicators against peers, risk scores with their factors.
+pub mod stats;
