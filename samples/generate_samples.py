@@ -63,6 +63,8 @@ CHARGES = {
     "81002": 10.0, "17311": 820.0, "17312": 460.0, "11102": 140.0, "97110": 70.0, "97140": 65.0,
     # codes used only by the federal planted claims
     "80048": 30.0, "15271": 310.0, "15777": 950.0, "11042": 180.0, "20701": 150.0, "J0001": 20.0,
+    # codes used only by the fraud planted claims
+    "97112": 72.0,
 }
 UNITS = {"97110": 2, "J1100": 4}
 
@@ -124,11 +126,16 @@ def build():
     claims = []
     n = 0
     start = date(2024, 7, 1)
+    seen = set()
     for _ in range(110):
         n += 1
         provider = random.choice(PROVIDERS)
         pat = random.choice(PATIENTS)
         dos = start + timedelta(days=random.randint(0, 88))
+        # One visit per patient, provider and day: a second would be a duplicate claim.
+        while (provider[1], pat[0], dos) in seen:
+            dos = start + timedelta(days=random.randint(0, 88))
+        seen.add((provider[1], pat[0], dos))
         visit = random.choice(VISITS[provider[2]])
         claims.append(professional_claim(n, provider, pat, random.choice(PAYERS), dos, visit))
     for _ in range(6):
@@ -255,6 +262,29 @@ def plant(claims, n):
     claims.append(first)  # the original claim: clean
     rows = fed(fp, PATIENTS[35], "ACME-COMMERCIAL", [("99213", ""), ("36415", "")], ["I10"])
     add(rows, "FED-DUPLICATE-ACROSS-CLAIMS", f"resubmits {first[0]['claim_id']} as a new claim", 1)
+    # The same resubmission is also a fraud-risk lead (same patient, provider, code, date, charge).
+    planted.append((rows[0]["claim_id"], 1, "FRAUD-DUPLICATE-CLAIMS", "99213 billed again on a second claim"))
+
+    # Fraud-risk indicators (rules/fraud).
+    rows = fed(fp, PATIENTS[36], "MEDICARE", [("99213", "")], ["I10"])
+    for r in rows:
+        r["patient_death_date"] = "2024-09-15"
+    add(rows, "FRAUD-SERVICE-AFTER-DEATH", "visit on 2024-09-30 for a patient who died on 2024-09-15", 1)
+
+    rows = fed((fp[0], "1999999984", fp[2]), PATIENTS[37], "MEDICARE", [("99213", "")], ["I10"])
+    add(rows, "FRAUD-EXCLUDED-PROVIDER", "rendering NPI 1999999984 is on the (hand-made) LEIE, excluded since 2024-03-01", 1)
+
+    # A physical therapist billing 27 hours of 15-minute therapy units on one day, over 9 patients.
+    pt2 = ("1666666668", "1666666668", "Physical Therapy")
+    for k in range(9):
+        rows = fed(pt2, PATIENTS[40 + k], "ACME-COMMERCIAL", [("97110", ""), ("97112", "")], ["M54.50"])
+        for r in rows:
+            r["units"] = 6
+            r["charge_amount"] = f"{CHARGES[r['procedure_code']] * 6:.2f}"
+        if k == 0:
+            add(rows, "FRAUD-IMPOSSIBLE-DAY", "27 hours of timed therapy on 2024-09-30 (the provider-level finding sits on the provider's first claim)")
+        else:
+            claims.append(rows)
     return planted
 
 

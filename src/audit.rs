@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::batch::Batch;
 use crate::findings::{self, Finding};
+use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load::{self, DataIssue};
 use crate::rules::run::{self, RuleFailure};
 use crate::rules::{self, Category, Diagnostic, RuleMeta, Sandbox, Severity};
@@ -67,6 +68,8 @@ pub struct AuditResult {
     /// Reference tables loaded only as hand-made subsets (the default rules/data): code
     /// existence findings against them are not conclusive.
     pub subset_tables: Vec<&'static str>,
+    /// Fraud-risk indicators per provider, in `batch.providers` order.
+    pub provider_indicators: Vec<ProviderIndicators>,
 }
 
 pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
@@ -78,9 +81,12 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         let _span = tracing::info_span!("load").entered();
         load::load_claims(&opts.inputs, &aliases)?
     };
-    tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
-    let batch = Arc::new(Batch::from_frame(&loaded.frame, loaded.sources.clone())?);
+    audit_loaded(loaded, opts, |_| true)
+}
 
+/// Audits claims already in the canonical frame, with the rules `keep` accepts.
+pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl Fn(&RuleMeta) -> bool) -> Result<AuditResult> {
+    tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
     if !opts.rules_dir.is_dir() {
         anyhow::bail!(load::input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
     }
@@ -88,8 +94,15 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         let _span = tracing::info_span!("refdata").entered();
         rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())?
     };
+    let (batch, provider_indicators) = {
+        let _span = tracing::info_span!("batch").entered();
+        let mut batch = Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
+        let indicators = fraud::attach(&mut batch, &loaded.frame, &refdata)?;
+        (Arc::new(batch), indicators)
+    };
     let engine = rules::new_engine(opts.sandbox, &refdata);
-    let ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
+    let mut ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
+    ruleset.rules.retain(|r| keep(r.meta()));
     let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
     if opts.strict && !compile_errors.is_empty() {
         anyhow::bail!(StrictFailure(compile_errors.iter().map(|d| d.to_string()).collect()));
@@ -119,6 +132,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         sources: loaded.sources,
         batch,
         subset_tables: refdata.subset_tables(),
+        provider_indicators,
     })
 }
 

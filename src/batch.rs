@@ -116,7 +116,7 @@ impl Batch {
             .lazy()
             .with_row_index("_idx", None)
             .with_columns([
-                coalesce(&[col("rendering_npi"), col("billing_npi"), lit("")]).alias("_provider"),
+                provider_key().alias("_provider"),
                 col("claim_id").fill_null(lit("")),
                 col("patient_id").fill_null(lit("")),
             ])
@@ -245,6 +245,11 @@ pub const PROVIDER_AGGREGATES: &[(&str, &str)] = &[
     ("modifier_25_lines", "lines carrying modifier 25"),
     ("modifier_59_lines", "lines carrying 59, XE, XS, XP or XU"),
 ];
+
+/// The provider a line is attributed to: the rendering NPI, else the billing NPI.
+pub fn provider_key() -> Expr {
+    coalesce(&[col("rendering_npi"), col("billing_npi"), lit("")])
+}
 
 fn has_modifier(m: &[&str]) -> Expr {
     let any = |c: &str| col(c).is_in(lit(Series::new("m".into(), m)).implode(false), false).fill_null(false);

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
 //! 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod peers_cmd;
 mod progress;
 mod rules_cmd;
 mod stats_cmd;
@@ -39,6 +40,8 @@ enum Command {
     /// RAT-STATS appraisal: variable, stratified, attribute, and sample sizes.
     #[command(subcommand)]
     Appraise(stats_cmd::AppraiseCommand),
+    /// Rank providers on CMS Physician & Other Practitioners aggregates (no claim lines needed).
+    Peers(peers_cmd::PeersArgs),
     /// Print the canonical claim-line schema.
     Schema,
 }
@@ -109,6 +112,7 @@ pub fn run() -> ExitCode {
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Sample(args) => stats_cmd::sample(args),
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),
+        Command::Peers(args) => peers_cmd::run(args),
         Command::Schema => {
             print!("{}", crate::schema::markdown_table());
             Ok(0)
@@ -213,7 +217,9 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         let html = report::render_compliance(&result, extrapolation.as_ref(), &env)?;
         let report_path = out.join("report.html");
         std::fs::write(&report_path, html)?;
-        println!("report: {}  findings: {}", report_path.display(), findings_path.display());
+        let fraud_path = out.join("fraud.html");
+        std::fs::write(&fraud_path, report::render_fraud(&result, "Fraud-risk report", &env)?)?;
+        println!("report: {}  fraud-risk report: {}  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;

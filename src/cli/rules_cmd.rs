@@ -75,11 +75,12 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
     }
 }
 
-fn load(dir: &Path, refdata: Option<&Path>) -> Result<(rhai::Engine, rules::RuleSet)> {
+fn load(dir: &Path, refdata: Option<&Path>) -> Result<(rhai::Engine, rules::RuleSet, std::sync::Arc<crate::refdata::RefData>)> {
     if !dir.exists() {
         bail!(input_error(format!("rules folder {} does not exist", dir.display())));
     }
-    let engine = rules::new_engine(Sandbox::default(), &rules::load_refdata(dir, refdata)?);
+    let refdata = rules::load_refdata(dir, refdata)?;
+    let engine = rules::new_engine(Sandbox::default(), &refdata);
     let set = if dir.is_file() {
         let compiled = rules::source::read_rule_file(dir).and_then(|s| rules::compile(&engine, s));
         match compiled {
@@ -89,7 +90,7 @@ fn load(dir: &Path, refdata: Option<&Path>) -> Result<(rhai::Engine, rules::Rule
     } else {
         rules::load_rules(&engine, dir)?
     };
-    Ok((engine, set))
+    Ok((engine, set, refdata))
 }
 
 fn date(d: Option<chrono::NaiveDate>) -> String {
@@ -97,7 +98,7 @@ fn date(d: Option<chrono::NaiveDate>) -> String {
 }
 
 fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&str>) -> Result<u8> {
-    let (_, set) = load(dir, refdata)?;
+    let (_, set, _) = load(dir, refdata)?;
     for d in &set.diagnostics {
         eprintln!("{d}");
     }
@@ -128,7 +129,7 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
 }
 
 fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
-    let (_, set) = load(dir, refdata)?;
+    let (_, set, _) = load(dir, refdata)?;
     let found: Vec<&CompiledRule> = set.rules.iter().filter(|r| r.meta().id.eq_ignore_ascii_case(id)).collect();
     if found.is_empty() {
         bail!(input_error(format!("no rule with id `{id}` under {} (see `claimlint rules list`)", dir.display())));
@@ -164,7 +165,7 @@ fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
 }
 
 fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
-    let (engine, set) = load(dir, refdata)?;
+    let (engine, set, _) = load(dir, refdata)?;
     let known = check::KnownFunctions::of(&engine);
     let mut diags = set.diagnostics.clone();
     for r in &set.rules {
@@ -182,11 +183,11 @@ fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
 }
 
 fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
-    let (engine, set) = load(path, refdata)?;
+    let (engine, set, refdata) = load(path, refdata)?;
     for d in &set.diagnostics {
         println!("{d}");
     }
-    let outcomes = testing::run_all(&engine, &set.rules);
+    let outcomes = testing::run_all(&engine, &refdata, &set.rules);
     let mut failed = 0;
     for o in &outcomes {
         match &o.failure {

@@ -134,7 +134,7 @@ pub fn chi_square_upper_p(stat: f64, df: f64) -> f64 {
 // ---------------------------------------------------------------- chi-square tests
 
 /// Result of a chi-square test.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ChiSquare {
     /// Pearson's statistic, sum of `(O - E)^2 / E` (over both rows for the 2 x k test).
     /// `+inf` when a category with zero expected share was observed (goodness of fit).
@@ -315,7 +315,8 @@ pub fn benford_counts(amounts: impl IntoIterator<Item = f64>) -> [u64; 9] {
 }
 
 /// Nigrini's first-digit conformity classes by MAD.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Conformity {
     /// MAD <= 0.006
     Close,
@@ -354,7 +355,7 @@ impl Conformity {
 }
 
 /// Benford first-digit analysis of a set of amounts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct BenfordResult {
     /// Amounts that qualified (finite, `>= 10`).
     pub n: u64,

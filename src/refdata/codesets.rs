@@ -149,3 +149,52 @@ pub(crate) fn load_leie(l: &mut Leie, path: &Path, plan: &Plan) -> Result<(usize
     })?;
     Ok((n, skipped))
 }
+
+/// Minutes per unit of time-based codes: `code,minutes_per_unit`.
+#[derive(Default)]
+pub(crate) struct ServiceMinutes {
+    map: std::collections::HashMap<String, f64>,
+}
+
+impl ServiceMinutes {
+    pub fn get(&self, code: &str) -> Option<f64> {
+        self.map.get(code.trim()).copied()
+    }
+
+    pub fn entries(&self) -> Vec<(String, f64)> {
+        let mut v: Vec<(String, f64)> = self.map.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+pub(crate) fn load_minutes(t: &mut ServiceMinutes, path: &Path, plan: &Plan) -> Result<(usize, usize)> {
+    let code = read::require_col(&plan.header, "code", path)?;
+    let minutes = read::require_col(&plan.header, "minutes_per_unit", path)?;
+    let columns = vec![plan.columns[code].clone(), plan.columns[minutes].clone()];
+    let mut n = 0usize;
+    let mut line = 1usize;
+    read::for_each_batch(path, &plan.source, &columns, |cols| {
+        for k in 0..cols[0].len() {
+            line += 1;
+            let c = cols[0].get(k).unwrap_or("").trim().to_ascii_uppercase();
+            let m = cols[1].get(k).unwrap_or("").trim();
+            let m: f64 = m
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| anyhow!("{}: row {line}: minutes_per_unit {m:?} is not a positive number", path.display()))?;
+            if c.is_empty() {
+                continue;
+            }
+            t.map.insert(c, m);
+            n += 1;
+        }
+        Ok(())
+    })?;
+    Ok((n, 0))
+}

@@ -157,6 +157,9 @@ fn classify_normalised(name: &str, h: &[String]) -> std::result::Result<TableKin
     if has(h, "code") && has(h, "billable") {
         return Ok(Icd10);
     }
+    if has(h, "code") && has(h, "minutes_per_unit") {
+        return Ok(ServiceMinutes);
+    }
     if has(h, "pos_code") {
         return Ok(Pos);
     }

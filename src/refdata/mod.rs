@@ -54,10 +54,12 @@ pub enum TableKind {
     Modifiers,
     Revenue,
     Leie,
+    /// claimlint's own table of minutes per unit of time-based codes (impossible-day analytics).
+    ServiceMinutes,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 12] = [
+    pub const ALL: [TableKind; 13] = [
         TableKind::Ptp,
         TableKind::Mue,
         TableKind::Aoc,
@@ -70,6 +72,7 @@ impl TableKind {
         TableKind::Modifiers,
         TableKind::Revenue,
         TableKind::Leie,
+        TableKind::ServiceMinutes,
     ];
 
     /// The name used by `has_table` in rule scripts.
@@ -87,6 +90,7 @@ impl TableKind {
             TableKind::Modifiers => "modifiers",
             TableKind::Revenue => "revenue",
             TableKind::Leie => "leie",
+            TableKind::ServiceMinutes => "service_minutes",
         }
     }
 
@@ -262,6 +266,7 @@ pub struct RefData {
     modifiers: codesets::CodeSet,
     revenue: codesets::CodeSet,
     leie: codesets::Leie,
+    service_minutes: codesets::ServiceMinutes,
     files: Vec<LoadedFile>,
     ignored: Vec<(PathBuf, String)>,
     seen: HashSet<PathBuf>,
@@ -404,6 +409,7 @@ impl RefData {
             Modifiers => codesets::load_codes(&mut self.modifiers, Modifiers, path, plan)?,
             Revenue => codesets::load_codes(&mut self.revenue, Revenue, path, plan)?,
             Leie => codesets::load_leie(&mut self.leie, path, plan)?,
+            ServiceMinutes => codesets::load_minutes(&mut self.service_minutes, path, plan)?,
         })
     }
 
@@ -424,6 +430,7 @@ impl RefData {
             Modifiers => self.modifiers.len() > 0,
             Revenue => self.revenue.len() > 0,
             Leie => self.leie.len() > 0,
+            ServiceMinutes => self.service_minutes.len() > 0,
         }
     }
 
@@ -495,6 +502,7 @@ impl RefData {
             Modifiers => (self.modifiers.len(), vec![]),
             Revenue => (self.revenue.len(), vec![]),
             Leie => (self.leie.len(), vec![]),
+            ServiceMinutes => (self.service_minutes.len(), vec![]),
         }
     }
 
@@ -609,6 +617,16 @@ impl RefData {
 
     /// Whether the NPI is on the exclusion list on `dos`; `None` when no LEIE file is loaded.
     /// Exclusion dates are used when the file has them (see `docs/refdata.md`).
+    /// Minutes one unit of a time-based code stands for; `None` for untimed codes.
+    pub fn minutes_per_unit(&self, code: &str) -> Option<f64> {
+        self.service_minutes.get(code)
+    }
+
+    /// Every time-based code with its minutes per unit.
+    pub fn service_minutes(&self) -> Vec<(String, f64)> {
+        self.service_minutes.entries()
+    }
+
     pub fn npi_excluded(&self, npi: &str, dos: NaiveDate) -> Option<bool> {
         self.has(TableKind::Leie)
             .then(|| self.leie.excluded(npi, dos))

@@ -18,7 +18,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../reports/base.html.j2")),
     ("compliance.html", include_str!("../../reports/compliance.html.j2")),
     ("ratstats.html", include_str!("../../reports/ratstats.html.j2")),
+    ("fraud.html", include_str!("../../reports/fraud.html.j2")),
 ];
+
+/// Providers listed in the fraud-risk report; the ranking covers all of them.
+const MAX_HTML_PROVIDERS: usize = 1000;
 
 /// Findings shown row by row in the HTML; the full table is always in the findings file.
 const MAX_HTML_FINDINGS: usize = 5000;
@@ -190,4 +194,37 @@ pub fn render_ratstats(env: &Environment, title: &str, heading: &str, explain: &
         table: Table { header, rows: records.filter(|r| r.iter().any(|c| !c.is_empty())).collect() },
     };
     Ok(env.get_template("ratstats.html")?.render(minijinja::value::Serde(&ctx))?)
+}
+
+#[derive(Serialize)]
+struct FraudContext<'a> {
+    title: &'a str,
+    generated: String,
+    sources: &'a [String],
+    totals: &'a Totals,
+    providers: &'a [crate::fraud::score::ProviderRisk<'a>],
+    truncated: usize,
+    flagged: usize,
+    fraud_findings: usize,
+    amount_at_risk: f64,
+    benford: [f64; 9],
+}
+
+/// The fraud-risk report: providers ranked by risk score, each with the indicators behind it.
+pub fn render_fraud(result: &AuditResult, title: &str, env: &Environment) -> Result<String> {
+    let ranked = crate::fraud::score::rank(result);
+    let fraud: Vec<&Finding> = result.findings.iter().filter(|f| f.category == crate::rules::Category::FraudRisk).collect();
+    let ctx = FraudContext {
+        title,
+        generated: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        sources: &result.sources,
+        totals: &result.totals,
+        providers: &ranked[..ranked.len().min(MAX_HTML_PROVIDERS)],
+        truncated: ranked.len().saturating_sub(MAX_HTML_PROVIDERS),
+        flagged: ranked.iter().filter(|p| !p.factors.is_empty()).count(),
+        fraud_findings: fraud.len(),
+        amount_at_risk: crate::audit::amount_at_risk(fraud.iter().copied()),
+        benford: crate::fraud::stats::BENFORD_FIRST_DIGIT,
+    };
+    Ok(env.get_template("fraud.html")?.render(minijinja::value::Serde(&ctx))?)
 }

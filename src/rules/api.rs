@@ -226,6 +226,10 @@ pub fn register(engine: &mut Engine) {
         Ok(date_arg(d, "weekday")?.weekday().number_from_monday() as i64)
     });
     engine.register_fn("is_date", |d: &str| dates::parse(d).is_some());
+    // Numbers in messages: `fixed(0.01234, 3)` is "0.012", `percent(0.256)` is "25.6%".
+    engine.register_fn("fixed", |x: f64, n: i64| format!("{:.*}", n.clamp(0, 12) as usize, x));
+    engine.register_fn("fixed", |x: i64, n: i64| format!("{:.*}", n.clamp(0, 12) as usize, x as f64));
+    engine.register_fn("percent", |x: f64| format!("{:.1}%", x * 100.0));
 }
 
 /// Rhai's error position, as (line, column), when it has one.

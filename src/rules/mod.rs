@@ -38,7 +38,14 @@ pub fn load_refdata(rules_dir: &Path, explicit: Option<&Path>) -> anyhow::Result
     if !dir.is_dir() {
         anyhow::bail!(crate::load::input_error(format!("reference data folder {} does not exist (--refdata)", dir.display())));
     }
-    let rd = RefData::load_dir(&dir).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
+    let mut rd = RefData::load_dir(&dir).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
+    // claimlint's own tables (not CMS's) come with the rules even when --refdata names a CMS folder.
+    if !rd.has(crate::refdata::TableKind::ServiceMinutes) {
+        let base = if rules_dir.is_file() { rules_dir.parent().unwrap_or(rules_dir) } else { rules_dir };
+        if let Some(own) = base.ancestors().take(3).map(|a| a.join("data/claimlint")).find(|d| d.is_dir()) {
+            rd.add_dir(&own).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", own.display())))?;
+        }
+    }
     tracing::info!(dir = %dir.display(), "reference data loaded");
     Ok(Arc::new(rd))
 }
@@ -111,7 +118,7 @@ pub fn scope_variables(scope: Scope) -> Vec<&'static str> {
         }
         Scope::PatientDay => vec!["patient_id", "provider_npi", "service_date", "lines"],
         Scope::Provider => {
-            let mut v = vec!["provider_npi", "provider_specialty", "lines"];
+            let mut v = vec!["provider_npi", "provider_specialty", "lines", "indicators"];
             v.extend(PROVIDER_AGGREGATES.iter().map(|(n, _)| *n));
             v
         }

@@ -12,6 +12,7 @@ use super::meta::{Example, Expected};
 use super::{run, yaml_params_to_map, CompiledRule};
 use crate::batch::Batch;
 use crate::findings::Finding;
+use crate::refdata::RefData;
 use crate::schema::COLUMNS;
 
 /// A valid professional line that examples override field by field.
@@ -53,7 +54,7 @@ fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
 }
 
 /// Builds the canonical frame for an example's lines through the normal normaliser.
-pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>]) -> Result<Batch> {
+pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>], refdata: &RefData) -> Result<Batch> {
     for (i, line) in lines.iter().enumerate() {
         if let Some(bad) = line.keys().find(|k| crate::schema::column(k).is_none()) {
             anyhow::bail!("line {}: `{bad}` is not a canonical column (see `claimlint schema`)", i + 1);
@@ -81,7 +82,9 @@ pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>]) -> Result<Ba
     if let Some(issue) = issues.first() {
         anyhow::bail!("line {}: {}", issue.row.unwrap_or(0), issue.message);
     }
-    Batch::from_frame(&frame, sources)
+    let mut batch = Batch::from_frame(&frame, sources)?;
+    crate::fraud::attach(&mut batch, &frame, refdata)?;
+    Ok(batch)
 }
 
 fn matches(e: &Expected, f: &Finding) -> bool {
@@ -118,8 +121,8 @@ fn describe_actual(f: &Finding) -> String {
 }
 
 /// Runs one example; None when it passes, else a diff of expected against actual findings.
-pub fn run_example(engine: &Engine, rule: &CompiledRule, example: &Example) -> Option<String> {
-    let batch = match example_batch(&example.lines) {
+pub fn run_example(engine: &Engine, refdata: &RefData, rule: &CompiledRule, example: &Example) -> Option<String> {
+    let batch = match example_batch(&example.lines, refdata) {
         Ok(b) => Arc::new(b),
         Err(e) => return Some(format!("example lines cannot be loaded: {e:#}")),
     };
@@ -159,7 +162,7 @@ pub fn run_example(engine: &Engine, rule: &CompiledRule, example: &Example) -> O
     Some(diff)
 }
 
-pub fn run_all(engine: &Engine, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
+pub fn run_all(engine: &Engine, refdata: &RefData, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
     let mut out = Vec::new();
     for rule in rules {
         for example in &rule.meta().examples {
@@ -167,7 +170,7 @@ pub fn run_all(engine: &Engine, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
                 rule_id: rule.meta().id.clone(),
                 path: rule.source.path.display().to_string(),
                 example: example.name.clone(),
-                failure: run_example(engine, rule, example),
+                failure: run_example(engine, refdata, rule, example),
             });
         }
     }

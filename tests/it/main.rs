@@ -5,6 +5,7 @@ mod support;
 mod engine;
 mod extrapolation;
 mod federal;
+mod fraud;
 mod fraud_stats;
 mod load;
 mod mce_agreement;

@@ -29,10 +29,10 @@ fn official() -> &'static RefData {
 // ---------------------------------------------------------------- hand-made rules/data set
 
 #[test]
-fn handmade_set_has_every_table_but_cpt_and_leie() {
+fn handmade_set_has_every_table_but_cpt() {
     let rd = handmade();
     for kind in TableKind::ALL {
-        let expected = !matches!(kind, TableKind::Cpt | TableKind::Leie);
+        let expected = !matches!(kind, TableKind::Cpt);
         assert_eq!(rd.has(kind), expected, "{kind}");
         assert_eq!(rd.has_table(kind.name()), expected, "{kind}");
     }
@@ -281,7 +281,15 @@ fn handmade_code_sets() {
     assert_eq!(rd.revenue_code_valid("0450"), Some(true));
     assert_eq!(rd.revenue_code_valid("450"), Some(true));
     assert_eq!(rd.revenue_code_valid("0999"), Some(false));
-    assert_eq!(rd.npi_excluded("1000000004", d("2024-01-01")), None);
+    // The hand-made LEIE: one NPI excluded since 2024-03-01, one reinstated on 2023-06-01.
+    assert_eq!(rd.npi_excluded("1000000004", d("2024-01-01")), Some(false));
+    assert_eq!(rd.npi_excluded("1999999984", d("2024-02-29")), Some(false));
+    assert_eq!(rd.npi_excluded("1999999984", d("2024-03-01")), Some(true));
+    assert_eq!(rd.npi_excluded("1888888884", d("2022-01-01")), Some(true));
+    assert_eq!(rd.npi_excluded("1888888884", d("2023-06-01")), Some(false));
+    assert_eq!(rd.minutes_per_unit("97110"), Some(15.0));
+    assert_eq!(rd.minutes_per_unit("99213"), Some(20.0));
+    assert_eq!(rd.minutes_per_unit("36415"), None);
 }
 
 #[test]
@@ -719,9 +727,7 @@ fn rhai_code_sets_and_tables() {
     assert!(e
         .eval::<bool>(r#"has_table("ptp") && has_table("icd10") && has_table("mce")"#)
         .unwrap());
-    assert!(!e
-        .eval::<bool>(r#"has_table("leie") || has_table("cpt")"#)
-        .unwrap());
+    assert!(e.eval::<bool>(r#"has_table("leie") && !has_table("cpt")"#).unwrap());
     assert!(!e
         .eval::<bool>(r#"npi_excluded("1000000004", "2024-01-01")"#)
         .unwrap());

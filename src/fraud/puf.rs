@@ -1,0 +1,87 @@
+//! `claimlint peers`: the provider indicators on aggregated data, without claim lines, from the
+//! CMS "Medicare Physician & Other Practitioners — by Provider and Service" layout.
+//!
+//! Each PUF row (rendering NPI × HCPCS × place of service) becomes one canonical line: units =
+//! Tot_Srvcs, charge = Avg_Sbmtd_Chrg × Tot_Srvcs, specialty = Rndrng_Prvdr_Type. The normal
+//! engine then runs the fraud rules tagged `peers` (those that need only per-provider code
+//! totals: add-on ratios, charge outliers, E/M mix, modifier rates). The descriptor column
+//! (HCPCS_Desc, AMA text for CPT codes) is never read.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use polars::prelude::*;
+
+use crate::load::{input_error, normalise, LoadedClaims};
+use crate::schema::COLUMNS;
+
+/// Columns of the PUF layout that are read.
+pub const PUF_COLUMNS: [&str; 6] = ["Rndrng_NPI", "Rndrng_Prvdr_Type", "HCPCS_Cd", "Place_Of_Srvc", "Tot_Srvcs", "Avg_Sbmtd_Chrg"];
+
+/// The data year from a file name such as `..._2021.csv.gz`, for the lines' date of service.
+fn year_in_name(path: &Path) -> Option<i32> {
+    let name = path.file_name()?.to_string_lossy().to_string();
+    let digits: Vec<char> = name.chars().collect();
+    (0..digits.len().saturating_sub(3)).rev().find_map(|i| {
+        let s: String = digits[i..i + 4].iter().collect();
+        s.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y) && (i == 0 || !digits[i - 1].is_ascii_digit()))
+    })
+}
+
+/// Reads one PUF file (CSV, optionally gzip-compressed) as canonical claim lines.
+pub fn load_puf(path: &Path) -> Result<LoadedClaims> {
+    let name = path.display().to_string();
+    let read = || -> Result<DataFrame> {
+        let columns: Vec<PlSmallStr> = PUF_COLUMNS.iter().map(|c| PlSmallStr::from(*c)).collect();
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_columns(Some(columns.into()))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+            .finish()?;
+        Ok(df)
+    };
+    let df = read().map_err(|e| {
+        input_error(format!(
+            "{name}: not a CMS Physician & Other Practitioners by Provider and Service file (needs the columns {}): {e}",
+            PUF_COLUMNS.join(", ")
+        ))
+    })?;
+    if df.height() == 0 {
+        bail!(input_error(format!("{name}: no rows")));
+    }
+    let year = year_in_name(path).unwrap_or(2000);
+    let num = |c: &str| col(c).str().replace_all(lit(","), lit(""), true).cast(DataType::Float64);
+    let mapped = df
+        .lazy()
+        .with_row_index("_row_index", Some(2))
+        .select([
+            concat_str([col("Rndrng_NPI"), col("HCPCS_Cd"), col("Place_Of_Srvc")], "-", true).alias("claim_id"),
+            col("Rndrng_NPI").alias("rendering_npi"),
+            col("Rndrng_NPI").alias("billing_npi"),
+            col("Rndrng_Prvdr_Type").alias("provider_specialty"),
+            col("HCPCS_Cd").alias("procedure_code"),
+            col("Tot_Srvcs").alias("units"),
+            (num("Avg_Sbmtd_Chrg") * num("Tot_Srvcs")).cast(DataType::String).alias("charge_amount"),
+            lit(format!("{year}-01-01")).alias("service_date_from"),
+            lit("").alias("patient_id"),
+            col("_row_index").cast(DataType::UInt32).alias("_row"),
+        ])
+        .collect()
+        .map_err(|e| input_error(format!("{name}: mapping the PUF columns: {e}")))?;
+    let n = mapped.height();
+    let mut columns: Vec<Column> = Vec::with_capacity(COLUMNS.len() + 2);
+    for c in COLUMNS {
+        columns.push(match mapped.column(c.name) {
+            Ok(existing) => existing.clone(),
+            Err(_) => Column::full_null(c.name.into(), n, &DataType::String),
+        });
+    }
+    columns.push(Column::new("_source".into(), vec![0u32; n]));
+    columns.push(mapped.column("_row")?.clone());
+    let raw = DataFrame::new(n, columns)?;
+    let sources = vec![name];
+    let mut issues = Vec::new();
+    let frame = normalise(raw, &sources, &mut issues)?;
+    Ok(LoadedClaims { frame, sources, issues })
+}
