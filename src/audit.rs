@@ -24,6 +24,8 @@ pub struct AuditOptions {
     pub sandbox: Sandbox,
     /// Stop on any rule error instead of reporting it and running the rest.
     pub strict: bool,
+    /// External peer aggregates (CMS Physician & Other Practitioners layout) for the E/M mix.
+    pub peer_table: Option<PathBuf>,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -97,7 +99,8 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
     let (batch, provider_indicators) = {
         let _span = tracing::info_span!("batch").entered();
         let mut batch = Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
-        let indicators = fraud::attach(&mut batch, &loaded.frame, &refdata)?;
+        let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
+        let indicators = fraud::attach(&mut batch, &loaded.frame, &refdata, external.as_ref())?;
         (Arc::new(batch), indicators)
     };
     let engine = rules::new_engine(opts.sandbox, &refdata);

@@ -88,6 +88,10 @@ struct AuditArgs {
     /// The audited claims are a simple random sample of this many claims: extrapolate to it.
     #[arg(long)]
     universe: Option<u64>,
+    /// External peer aggregates in the CMS Physician & Other Practitioners layout: each
+    /// provider's E/M mix is also tested against its specialty's national mix.
+    #[arg(long)]
+    peers: Option<PathBuf>,
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
@@ -148,6 +152,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         aliases: args.aliases,
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
+        peer_table: args.peers,
     };
     let result = run_audit(&opts);
     spinner.finish();

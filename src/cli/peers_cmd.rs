@@ -44,6 +44,7 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             aliases: None,
             sandbox: Sandbox::default(),
             strict: false,
+            peer_table: None,
         };
         let result = audit_loaded(loaded, &opts, |m| m.tags.iter().any(|t| t == "peers"))?;
         for f in &result.failures {

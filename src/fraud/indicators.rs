@@ -14,6 +14,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::calendar;
+use super::puf::ExternalPeers;
 use super::stats::{self, BenfordResult, ChiSquare};
 use crate::batch::{col_index, provider_key, Batch};
 use crate::refdata::RefData;
@@ -49,6 +50,11 @@ pub struct EmIndicator {
     pub excess_high_visits: f64,
     /// Mean charge per unit at the two highest levels.
     pub high_mean_charge: f64,
+    /// The specialty's level shares in the external peer table (`--peers`), when it has them.
+    pub external_shares: Option<Vec<f64>>,
+    pub external_high_share: Option<f64>,
+    /// Goodness of fit of this provider's counts to the external shares.
+    pub external_chi_square: Option<ChiSquare>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -276,7 +282,7 @@ fn rate(count: f64, base: f64, peer_count: f64, peer_base: f64) -> Option<RateIn
     })
 }
 
-fn em_indicator(levels: &[&str], mine: &HashMap<String, CodeStat>, pooled: &[f64]) -> Option<EmIndicator> {
+fn em_indicator(levels: &[&str], mine: &HashMap<String, CodeStat>, pooled: &[f64], external: Option<&HashMap<String, f64>>) -> Option<EmIndicator> {
     let counts: Vec<f64> = levels.iter().map(|c| mine.get(*c).map_or(0.0, |s| s.units)).collect();
     let visits: f64 = counts.iter().sum();
     if visits <= 0.0 {
@@ -291,7 +297,14 @@ fn em_indicator(levels: &[&str], mine: &HashMap<String, CodeStat>, pooled: &[f64
         .map(|c| ((c.observed[k - 2] + c.observed[k - 1]) - (c.expected[k - 2] + c.expected[k - 1])).max(0.0))
         .unwrap_or(0.0);
     let high_charge: f64 = levels[k - 2..].iter().map(|c| mine.get(*c).map_or(0.0, |s| s.charge)).sum();
+    let external_counts: Option<Vec<f64>> =
+        external.map(|e| levels.iter().map(|c| e.get(*c).copied().unwrap_or(0.0)).collect()).filter(|v: &Vec<f64>| v.iter().sum::<f64>() > 0.0);
+    let external_total: f64 = external_counts.as_ref().map_or(0.0, |v| v.iter().sum());
+    let external_shares = external_counts.map(|v| v.iter().map(|x| x / external_total).collect::<Vec<f64>>());
     Some(EmIndicator {
+        external_chi_square: external_shares.as_ref().and_then(|s| stats::chi_square_goodness_of_fit(&counts, s)),
+        external_high_share: external_shares.as_ref().map(|s| s[k - 2] + s[k - 1]),
+        external_shares,
         codes: levels.iter().map(|s| s.to_string()).collect(),
         high_share: high / visits,
         peer_high_share: stats::share(peer_counts[k - 2] + peer_counts[k - 1], peer_counts.iter().sum()),
@@ -305,7 +318,7 @@ fn em_indicator(levels: &[&str], mine: &HashMap<String, CodeStat>, pooled: &[f64
 }
 
 /// Computes every provider's indicators. Providers are in `batch.providers` order.
-pub fn compute(frame: &DataFrame, batch: &Batch, refdata: &RefData) -> Result<Vec<ProviderIndicators>> {
+pub fn compute(frame: &DataFrame, batch: &Batch, refdata: &RefData, external: Option<&ExternalPeers>) -> Result<Vec<ProviderIndicators>> {
     let n = batch.providers.members.len();
     let specialty_col = col_index("provider_specialty");
     let charge_col = col_index("charge_amount");
@@ -470,8 +483,8 @@ pub fn compute(frame: &DataFrame, batch: &Batch, refdata: &RefData) -> Result<Ve
             peer_group_size: members.len(),
             lines: rows.len(),
             total_charge: rows.iter().filter_map(|&r| batch.number(charge_col, r as usize)).sum(),
-            em: em_indicator(&EM_ESTABLISHED, mine, &p.em),
-            em_new: em_indicator(&EM_NEW, mine, &p.em_new),
+            em: em_indicator(&EM_ESTABLISHED, mine, &p.em, external.and_then(|e| e.get(key))),
+            em_new: em_indicator(&EM_NEW, mine, &p.em_new, external.and_then(|e| e.get(key))),
             modifier_25: rate(m25, em_lines, p.mod25.0 - m25, p.mod25.1 - em_lines),
             modifier_59: rate(m59, lines, p.mod59.0 - m59, p.mod59.1 - lines),
             weekend_holiday: rate(calendar[g].0, calendar[g].1, p.calendar.0 - calendar[g].0, p.calendar.1 - calendar[g].1),

@@ -14,8 +14,13 @@ use crate::batch::Batch;
 use crate::refdata::RefData;
 
 /// Computes the provider indicators and hands them to provider-scope rules as `indicators`.
-pub fn attach(batch: &mut Batch, frame: &DataFrame, refdata: &RefData) -> Result<Vec<indicators::ProviderIndicators>> {
-    let computed = indicators::compute(frame, batch, refdata)?;
+pub fn attach(
+    batch: &mut Batch,
+    frame: &DataFrame,
+    refdata: &RefData,
+    external: Option<&puf::ExternalPeers>,
+) -> Result<Vec<indicators::ProviderIndicators>> {
+    let computed = indicators::compute(frame, batch, refdata, external)?;
     let aggs = &mut batch.provider_aggregates;
     aggs.names.push("indicators".into());
     for (values, ind) in aggs.values.iter_mut().zip(&computed) {

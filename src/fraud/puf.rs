@@ -85,3 +85,32 @@ pub fn load_puf(path: &Path) -> Result<LoadedClaims> {
     let frame = normalise(raw, &sources, &mut issues)?;
     Ok(LoadedClaims { frame, sources, issues })
 }
+
+/// Services per HCPCS code for each provider type (lower-cased), summed over an external PUF
+/// file: the peer distribution a batch's providers are compared with (`audit --peers`).
+pub type ExternalPeers = std::collections::HashMap<String, std::collections::HashMap<String, f64>>;
+
+pub fn external_peers(path: &Path) -> Result<ExternalPeers> {
+    let name = path.display().to_string();
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(["Rndrng_Prvdr_Type", "HCPCS_Cd", "Tot_Srvcs"].map(PlSmallStr::from).to_vec().into()))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| input_error(format!("{name}: not a CMS Physician & Other Practitioners file (needs Rndrng_Prvdr_Type, HCPCS_Cd, Tot_Srvcs): {e}")))?;
+    let totals = df
+        .lazy()
+        .group_by([col("Rndrng_Prvdr_Type").str().to_lowercase().alias("kind"), col("HCPCS_Cd").alias("code")])
+        .agg([col("Tot_Srvcs").str().replace_all(lit(","), lit(""), true).cast(DataType::Float64).sum().alias("services")])
+        .collect()
+        .map_err(|e| input_error(format!("{name}: {e}")))?;
+    let (kind, code, services) = (totals.column("kind")?.str()?, totals.column("code")?.str()?, totals.column("services")?.f64()?);
+    let mut out = ExternalPeers::new();
+    for i in 0..totals.height() {
+        if let (Some(k), Some(c), Some(s)) = (kind.get(i), code.get(i), services.get(i)) {
+            out.entry(k.trim().to_string()).or_default().insert(c.trim().to_uppercase(), s);
+        }
+    }
+    Ok(out)
+}

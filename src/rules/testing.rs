@@ -83,7 +83,7 @@ pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>], refdata: &Re
         anyhow::bail!("line {}: {}", issue.row.unwrap_or(0), issue.message);
     }
     let mut batch = Batch::from_frame(&frame, sources)?;
-    crate::fraud::attach(&mut batch, &frame, refdata)?;
+    crate::fraud::attach(&mut batch, &frame, refdata, None)?;
     Ok(batch)
 }
 

@@ -20,6 +20,7 @@ fn audit_federal(refdata: Option<PathBuf>) -> AuditResult {
         aliases: None,
         sandbox: Sandbox { max_operations: 2_000_000 },
         strict: true,
+        peer_table: None,
     })
     .expect("audit runs")
 }
@@ -155,6 +156,7 @@ fn mue_mai_1_is_a_per_line_limit() {
         aliases: None,
         sandbox: Sandbox { max_operations: 2_000_000 },
         strict: true,
+        peer_table: None,
     })
     .expect("audit runs");
     let f = on(&r, "LINE3", "FED-MUE");

@@ -248,6 +248,7 @@ fn peer_statistics_on_the_2021_mohs_file_match_an_independent_computation() {
         aliases: None,
         sandbox: Sandbox::default(),
         strict: true,
+        peer_table: None,
     };
     let r = audit_loaded(loaded, &opts, |m| m.tags.iter().any(|t| t == "peers")).unwrap();
     assert_eq!(r.totals.lines, 8938);
@@ -265,4 +266,46 @@ fn peer_statistics_on_the_2021_mohs_file_match_an_independent_computation() {
 
     let html = claimlint::report::render_fraud(&r, "PUF 2021", &claimlint::report::environment(None).unwrap()).unwrap();
     assert!(html.contains("id=\"p-1710099585\""));
+}
+
+#[test]
+fn an_external_peer_table_gives_the_specialty_mix_for_a_goodness_of_fit_test() {
+    let dir = tempfile::tempdir().unwrap();
+    // National Family Practice mix in the PUF layout: 99213 60%, 99214 30%, 99215 10% (two rows
+    // for 99213, offices and facilities, are summed); another specialty is ignored.
+    let peers = dir.path().join("peers.csv");
+    std::fs::write(
+        &peers,
+        "Rndrng_NPI,Rndrng_Prvdr_Type,HCPCS_Cd,Place_Of_Srvc,Tot_Srvcs,Avg_Sbmtd_Chrg\n\
+         1,Family Practice,99213,O,500,100\n2,Family Practice,99213,F,100,100\n\
+         1,Family Practice,99214,O,300,150\n3,Family Practice,99215,O,\"100\",200\n\
+         4,Cardiology,99215,O,9000,300\n",
+    )
+    .unwrap();
+    let claims = dir.path().join("claims.csv");
+    let mut rows = Vec::new();
+    rows.extend(lines("A", "family practice", "99213", 10, "2024-07-01", 100.0));
+    rows.extend(lines("A", "family practice", "99214", 6, "2024-07-01", 150.0));
+    rows.extend(lines("A", "family practice", "99215", 4, "2024-07-01", 200.0));
+    std::fs::write(&claims, format!("{HEADER}{}\n", rows.join("\n"))).unwrap();
+    let r = claimlint::audit::run_audit(&AuditOptions {
+        inputs: vec![claims],
+        rules_dir: repo_root().join("rules/fraud"),
+        refdata: None,
+        aliases: None,
+        sandbox: Sandbox::default(),
+        strict: true,
+        peer_table: Some(peers),
+    })
+    .unwrap();
+    let em = r.provider_indicators[0].em.as_ref().unwrap();
+    assert_eq!(em.external_shares.as_deref(), Some(&[0.0, 0.0, 0.6, 0.3, 0.1][..]));
+    // Observed 10, 6, 4 against expected 12, 6, 2: X2 = 4/12 + 0 + 4/2 = 2.3333, df 2.
+    let c = em.external_chi_square.as_ref().unwrap();
+    assert!((c.statistic - 7.0 / 3.0).abs() < 1e-12, "{}", c.statistic);
+    assert_eq!(c.df, 2.0);
+    assert!((c.p_value - (-7.0f64 / 6.0).exp()).abs() < 1e-12);
+    assert!((em.external_high_share.unwrap() - 0.4).abs() < 1e-12);
+    // p = 0.31: no finding (and 20 visits is the minimum, so the test ran).
+    assert!(r.findings.iter().all(|f| f.rule_id != "FRAUD-EM-LEVELS"));
 }

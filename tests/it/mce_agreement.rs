@@ -105,6 +105,7 @@ fn mce_rules_agree_with_the_cms_edit_lists() {
         aliases: None,
         sandbox: Sandbox::default(),
         strict: true,
+        peer_table: None,
     })
     .unwrap();
 

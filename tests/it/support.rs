@@ -18,6 +18,7 @@ pub fn audit_with(inputs: &[PathBuf], rules: &Path, aliases: Option<PathBuf>, st
         aliases,
         sandbox: Sandbox { max_operations: 200_000 },
         strict,
+        peer_table: None,
     })
 }
 
