@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
 //! 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod generate_cmd;
 mod progress;
 mod rules_cmd;
 mod stats_cmd;
@@ -41,6 +42,11 @@ enum Command {
     Appraise(stats_cmd::AppraiseCommand),
     /// Print the canonical claim-line schema.
     Schema,
+    /// Write a synthetic batch of realistic claims with planted errors (tests, benchmarks, demos).
+    Generate(generate_cmd::GenerateArgs),
+    /// Load claims into the canonical frame and report size and timings (benchmarks).
+    #[command(hide = true)]
+    Load(generate_cmd::LoadArgs),
 }
 
 #[derive(clap::Args)]
@@ -109,6 +115,8 @@ pub fn run() -> ExitCode {
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Sample(args) => stats_cmd::sample(args),
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),
+        Command::Generate(args) => generate_cmd::run_generate(args),
+        Command::Load(args) => generate_cmd::run_load(args),
         Command::Schema => {
             print!("{}", crate::schema::markdown_table());
             Ok(0)
