@@ -452,6 +452,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
     if opts.to < opts.from {
         bail!(crate::load::input_error("--to is before --from"));
     }
+    let started = std::time::Instant::now();
     let rd = {
         let _span = tracing::info_span!("refdata").entered();
         RefData::load_dir(&opts.refdata).with_context(|| format!("loading reference tables from {}", opts.refdata.display()))?
@@ -462,7 +463,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         mue_codes = pools.mue_codes.len(),
         addons = pools.addons.len(),
         icd_billable = pools.icd_billable.len(),
-        "generator pools"
+        secs = started.elapsed().as_secs_f64(),
+        "reference tables and generator pools loaded"
     );
     let days = ((opts.to - opts.from).num_days() + 1) as u32;
     let model = Model::new(opts.seed, opts.lines, &rd, &pools, opts.error_rate, opts.from, days);
@@ -502,6 +504,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
     sink.flush()?;
     let Sink { writer, mut manifest, patients, providers, payers, .. } = sink;
     writer.finish()?;
+    tracing::info!(lines = manifest.lines, secs = started.elapsed().as_secs_f64(), "generated");
     manifest.patients = patients.len() as u64;
     manifest.providers = providers.len() as u64;
     let mut payers: Vec<&'static str> = payers.into_iter().collect();

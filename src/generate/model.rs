@@ -300,15 +300,16 @@ impl<'a> Model<'a> {
         let weights: Vec<u32> = SPECS.iter().map(|s| s.1).collect();
         let mut providers = Vec::with_capacity(n_providers as usize);
         let mut by_spec = vec![Vec::new(); SPECS.len()];
-        let salt = hash(seed, &[TAG_PROVIDER]) % 900_000_000;
+        let salt = hash(seed, &[TAG_PROVIDER]) % 200_000_000;
         for q in 0..n_providers as u64 {
             let mut r = Rng::new(hash(seed, &[TAG_PROVIDER, q]));
             // Every specialty has at least one provider.
             let s = if (q as usize) < SPECS.len() { q as usize } else { r.weighted(&weights) };
-            // 7^10 is coprime with 9e8, so bases are distinct.
-            let base = 100_000_000 + (q * 282_475_249 + salt) % 900_000_000;
+            // NPIs start with 1 or 2. 7^10 is coprime with 2e8, so bases are distinct, and the
+            // group (billing) NPIs sit 1e8 away from every individual one.
+            let base = 100_000_000 + (q * 282_475_249 + salt) % 200_000_000;
             let group = q / 6;
-            let gbase = 100_000_000 + (group * 282_475_249 + salt + 450_000_000) % 900_000_000;
+            let gbase = 100_000_000 + (group * 282_475_249 + salt + 100_000_000) % 200_000_000;
             by_spec[s].push(q as u32);
             providers.push(Provider {
                 spec: SPECS[s].0,
@@ -804,8 +805,9 @@ impl<'a> Model<'a> {
                 }
                 trial.tidy();
                 let counts = self.oracle.counts(&trial, &patient);
+                // Exactly the planted finding (a late claim is flagged once per line).
                 let only_target = counts.iter().enumerate().all(|(i, &c)| (i == rule.index()) == (c > 0));
-                if only_target {
+                if only_target && (rule == Rule::TimelyFiling || counts[rule.index()] == 1) {
                     enc = trial;
                     planted = Some(rule);
                     break;
@@ -834,6 +836,10 @@ impl<'a> Model<'a> {
             Rule::Ptp => {
                 let pair = *r.pick(&self.pools.ptp_pairs);
                 // Unbundling: the component billed beside its comprehensive code, no modifiers.
+                // Half the time the pair is the whole visit, else it joins what the visit billed.
+                if r.chance(0.5) {
+                    enc.lines.clear();
+                }
                 enc.lines.retain(|l| l.code != pair.column1 && l.code != pair.column2);
                 let mut c1 = self.line(&prov, pair.column1, 1, pos);
                 let mut c2 = self.line(&prov, pair.column2, 1, pos);
@@ -843,9 +849,6 @@ impl<'a> Model<'a> {
                     let mut second = enc.claims[0].clone();
                     second.received = second.received + Days::new(r.below(10));
                     enc.claims.push(second);
-                }
-                for l in &mut enc.lines {
-                    l.mods.retain(|m| !super::oracle::NCCI_MODIFIERS.contains(&m.as_ref()));
                 }
                 enc.lines.push(c1);
                 enc.lines.push(c2);

@@ -6,6 +6,7 @@ mod engine;
 mod extrapolation;
 mod federal;
 mod fraud_stats;
+mod generate;
 mod load;
 mod mce_agreement;
 mod packs;
