@@ -15,6 +15,7 @@ pub mod dates;
 pub mod extrapolation;
 pub mod findings;
 pub mod fraud;
+pub mod generate;
 pub mod load;
 pub mod ratstats;
 pub mod refdata;

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
 //! 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod generate_cmd;
 mod peers_cmd;
 mod progress;
 mod rules_cmd;
@@ -44,6 +45,11 @@ enum Command {
     Peers(peers_cmd::PeersArgs),
     /// Print the canonical claim-line schema.
     Schema,
+    /// Write a synthetic batch of realistic claims with planted errors (tests, benchmarks, demos).
+    Generate(generate_cmd::GenerateArgs),
+    /// Load claims into the canonical frame and report size and timings (benchmarks).
+    #[command(hide = true)]
+    Load(generate_cmd::LoadArgs),
 }
 
 #[derive(clap::Args)]
@@ -117,6 +123,8 @@ pub fn run() -> ExitCode {
         Command::Sample(args) => stats_cmd::sample(args),
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),
         Command::Peers(args) => peers_cmd::run(args),
+        Command::Generate(args) => generate_cmd::run_generate(args),
+        Command::Load(args) => generate_cmd::run_load(args),
         Command::Schema => {
             print!("{}", crate::schema::markdown_table());
             Ok(0)

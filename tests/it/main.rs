@@ -7,6 +7,7 @@ mod extrapolation;
 mod federal;
 mod fraud;
 mod fraud_stats;
+mod generate;
 mod load;
 mod mce_agreement;
 mod packs;

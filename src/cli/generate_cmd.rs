@@ -1,0 +1,113 @@
+//! `claimlint generate` (synthetic claims) and the hidden `claimlint load` used by the benchmarks.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::generate::{generate, GenerateOptions};
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// Claim lines to write (exactly).
+    #[arg(long)]
+    lines: u64,
+    /// Seed: the same arguments give the same file, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file: .parquet (any size, written in row groups) or .csv (small batches).
+    #[arg(long)]
+    out: PathBuf,
+    /// Reference tables to draw codes from and plant errors against (normalised layouts); use the
+    /// same folder you audit with. Default: rules/data (the small bundled subset).
+    #[arg(long, env = "CLAIMLINT_REFDATA", default_value = "rules/data")]
+    refdata: PathBuf,
+    /// Planted errors per claim line, split evenly across the federal rules the tables allow.
+    #[arg(long, default_value_t = 0.02)]
+    error_rate: f64,
+    /// Also write what was planted (rule_id, planted, expected_findings) to this CSV file.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Rows per Parquet row group (and per generated chunk held in memory).
+    #[arg(long, default_value_t = 500_000)]
+    row_group: usize,
+    /// First date of service.
+    #[arg(long, default_value = "2024-01-01")]
+    from: NaiveDate,
+    /// Last date of service.
+    #[arg(long, default_value = "2024-12-31")]
+    to: NaiveDate,
+}
+
+pub fn run_generate(args: GenerateArgs) -> Result<u8> {
+    let started = Instant::now();
+    let mut opts = GenerateOptions::new(args.lines, args.seed, args.out.clone());
+    opts.refdata = args.refdata;
+    opts.error_rate = args.error_rate;
+    opts.chunk_rows = args.row_group;
+    opts.from = args.from;
+    opts.to = args.to;
+    let manifest = generate(&opts)?;
+    print!("{}", manifest.summary());
+    if let Some(path) = &args.manifest {
+        std::fs::write(path, manifest.to_csv()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        println!("manifest: {}", path.display());
+    }
+    println!("wrote {} in {:.2} s", args.out.display(), started.elapsed().as_secs_f64());
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// Claim files or folders.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Only read the Parquet files with Polars (no renaming, typing or checks): the baseline.
+    #[arg(long)]
+    raw: bool,
+    /// YAML file mapping your column names onto the canonical schema.
+    #[arg(long)]
+    aliases: Option<PathBuf>,
+}
+
+/// Loads claims as `audit` does (canonical frame, then the rule engine's batch) and reports the
+/// line count, data-quality issues, in-memory size and phase times. For benchmarks.
+pub fn run_load(args: LoadArgs) -> Result<u8> {
+    use polars::prelude::*;
+    let t0 = Instant::now();
+    if args.raw {
+        let mut lines = 0usize;
+        let mut bytes = 0usize;
+        for path in crate::load::discover_inputs(&args.inputs)? {
+            if crate::load::detect_format(&path)? != crate::load::Format::Parquet {
+                anyhow::bail!(crate::load::input_error(format!("{}: --raw reads Parquet files only", path.display())));
+            }
+            let df = ParquetReader::new(std::fs::File::open(&path)?).finish()?;
+            lines += df.height();
+            bytes += df.estimated_size();
+        }
+        println!("raw parquet read: {lines} lines, {} MB in memory, {:.3} s", bytes / 1_000_000, t0.elapsed().as_secs_f64());
+        return Ok(0);
+    }
+    let mut aliases = crate::schema::AliasMap::builtin();
+    if let Some(path) = &args.aliases {
+        aliases = aliases.with_file(path)?;
+    }
+    let loaded = crate::load::load_claims(&args.inputs, &aliases)?;
+    let t_load = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let batch = crate::batch::Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
+    let t_batch = t1.elapsed().as_secs_f64();
+    println!(
+        "loaded {} lines ({} claims), {} data-quality issues, canonical frame {} MB; load {:.3} s, batch {:.3} s, total {:.3} s",
+        loaded.frame.height(),
+        batch.claims.members.len(),
+        loaded.issues.len(),
+        loaded.frame.estimated_size() / 1_000_000,
+        t_load,
+        t_batch,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(u8::from(!loaded.issues.is_empty()))
+}
