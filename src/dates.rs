@@ -14,10 +14,17 @@ pub fn to_days(date: NaiveDate) -> i32 {
     (date - epoch()).num_days() as i32
 }
 
-/// Parses the ISO form scripts use; also YYYYMMDD.
+/// Parses the ISO form scripts use; also YYYYMMDD. Rules call this for every record, so the
+/// two fixed layouts are read digit by digit instead of through a format string.
 pub fn parse(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d")).ok()
+    let b = s.trim().as_bytes();
+    let digits = |r: &[u8]| r.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32));
+    let (y, m, d) = match b.len() {
+        10 if b[4] == b'-' && b[7] == b'-' => (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?),
+        8 => (digits(&b[0..4])?, digits(&b[4..6])?, digits(&b[6..8])?),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(y as i32, m, d)
 }
 
 /// Whether a day (days since 1970-01-01) lies in an optional inclusive window.

@@ -95,6 +95,9 @@ pub fn new_engine(sandbox: Sandbox, refdata: &Arc<RefData>) -> Engine {
     engine.set_max_array_size(1 << 20);
     engine.set_max_map_size(1 << 16);
     engine.set_strict_variables(true);
+    // Rhai's string interner sits behind one lock shared by every rayon worker; with it on, two
+    // threads ran no faster than one.
+    engine.set_max_strings_interned(0);
     engine.disable_symbol("eval");
     engine.set_module_resolver(NoImports);
     engine.on_print(|s| tracing::info!(target: "claimlint::rule", "{s}"));

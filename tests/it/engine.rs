@@ -114,3 +114,14 @@ fn pointers_past_slot_12_are_skipped_not_a_crash() {
     let msgs: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(msgs, vec!["points at [\"E11.9\"]"]);
 }
+
+#[test]
+fn script_dates_parse_iso_and_compact_forms_only() {
+    use claimlint::dates::parse;
+    use chrono::NaiveDate;
+    assert_eq!(parse("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+    assert_eq!(parse(" 20240229 "), NaiveDate::from_ymd_opt(2024, 2, 29));
+    for bad in ["2023-02-29", "2024-2-29", "2024/02/29", "2024-13-01", "", "20241", "2024-02-2x", "+024-02-29"] {
+        assert_eq!(parse(bad), None, "{bad:?}");
+    }
+}
