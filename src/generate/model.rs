@@ -263,6 +263,11 @@ pub struct Model<'a> {
     pub oracle: Oracle<'a>,
     pub providers: Vec<Provider>,
     by_spec: Vec<Vec<u32>>,
+    /// Primary care providers for children (pediatrics, family medicine) and adults.
+    pcp_child: Vec<u32>,
+    pcp_adult: Vec<u32>,
+    /// Specialist visits by specialty.
+    specialist_mix: Vec<(Spec, u32)>,
     pub patients: u32,
     patient_mult: u64,
     pub error_rate: f64,
@@ -344,7 +349,27 @@ impl<'a> Model<'a> {
                 plantable.push(rule);
             }
         }
-        Model { seed, rd, pools, oracle, providers, by_spec, patients, patient_mult, error_rate, plantable, start, days }
+        let of = |s: Spec| by_spec[SPECS.iter().position(|x| x.0 == s).expect("listed")].clone();
+        let pcp_child = [of(Spec::Pediatrics), of(Spec::FamilyMedicine)].concat();
+        let pcp_adult = [of(Spec::FamilyMedicine), of(Spec::InternalMedicine)].concat();
+        let specialist_mix = SPECS.iter().filter(|s| s.2 > 0).map(|s| (s.0, s.2)).collect();
+        Model {
+            seed,
+            rd,
+            pools,
+            oracle,
+            providers,
+            by_spec,
+            pcp_child,
+            pcp_adult,
+            specialist_mix,
+            patients,
+            patient_mult,
+            error_rate,
+            plantable,
+            start,
+            days,
+        }
     }
 
     fn providers_of(&self, s: Spec) -> &[u32] {
@@ -373,11 +398,7 @@ impl<'a> Model<'a> {
         } else {
             PAYERS[r.pick_weighted(&[(1usize, 35), (3, 25), (4, 20), (2, 15), (0, 5)])]
         };
-        let pcps: Vec<u32> = if age < 18 {
-            [self.providers_of(Spec::Pediatrics), self.providers_of(Spec::FamilyMedicine)].concat()
-        } else {
-            [self.providers_of(Spec::FamilyMedicine), self.providers_of(Spec::InternalMedicine)].concat()
-        };
+        let pcps = if age < 18 { &self.pcp_child } else { &self.pcp_adult };
         let pcp = pcps[r.below(pcps.len() as u64) as usize];
         Patient { index: p, sex, birth, payer, pcp }
     }
@@ -442,8 +463,7 @@ impl<'a> Model<'a> {
         let spec = if filler || r.chance(0.58) {
             None
         } else {
-            let w: Vec<(Spec, u32)> = SPECS.iter().filter(|s| s.2 > 0).map(|s| (s.0, s.2)).collect();
-            Some(r.pick_weighted(&w))
+            Some(r.pick_weighted(&self.specialist_mix))
         };
         let provider = match spec {
             None => patient.pcp,
