@@ -4,3 +4,22 @@
 fn cli_cases() {
     trycmd::TestCases::new().register_bin("claimlint", std::path::Path::new(env!("CARGO_BIN_EXE_claimlint"))).case("tests/cmd/*.toml");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claimlint"))
+        .args(["audit", "samples/claims.csv", "--show", "200"])
+        .current_dir(crate::common::repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line is written
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(141));
+}

@@ -13,16 +13,7 @@ use crate::common::{repo_root, shared_dir};
 use crate::support::fixture;
 
 fn audit_federal(refdata: Option<PathBuf>) -> AuditResult {
-    run_audit(&AuditOptions {
-        inputs: vec![fixture("federal/claims.csv")],
-        rules_dir: repo_root().join("rules/federal"),
-        refdata,
-        aliases: None,
-        sandbox: Sandbox { max_operations: 2_000_000 },
-        strict: true,
-        peer_table: None,
-    })
-    .expect("audit runs")
+    crate::support::audit_federal_file(&fixture("federal/claims.csv"), refdata)
 }
 
 /// The audit on the full tables, loaded once for every test below (the PTP table is large).

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use claimlint::audit::{run_audit, AuditOptions, AuditResult};
+use claimlint::audit::AuditResult;
 use claimlint::generate::{generate, npi_with_check_digit, GenerateOptions, Manifest};
 use claimlint::load::load_claims;
-use claimlint::rules::{Sandbox, Severity};
+use claimlint::rules::Severity;
 use claimlint::schema::AliasMap;
 use polars::prelude::*;
 
@@ -98,16 +98,7 @@ fn claims_have_several_lines_and_some_patient_days_span_several_claims() {
 }
 
 fn audit_federal(path: &Path, refdata: Option<PathBuf>) -> AuditResult {
-    run_audit(&AuditOptions {
-        inputs: vec![path.to_path_buf()],
-        rules_dir: repo_root().join("rules/federal"),
-        refdata,
-        aliases: None,
-        sandbox: Sandbox { max_operations: 2_000_000 },
-        strict: true,
-        peer_table: None,
-    })
-    .expect("audit runs")
+    crate::support::audit_federal_file(path, refdata)
 }
 
 /// Every planted rule fires, at (close to) the count the manifest expects; nothing else fires.

@@ -22,6 +22,20 @@ pub fn audit_with(inputs: &[PathBuf], rules: &Path, aliases: Option<PathBuf>, st
     })
 }
 
+/// A strict audit of one file with the federal rules, on `refdata` (default: rules/data).
+pub fn audit_federal_file(input: &Path, refdata: Option<PathBuf>) -> AuditResult {
+    run_audit(&AuditOptions {
+        inputs: vec![input.to_path_buf()],
+        rules_dir: repo_root().join("rules/federal"),
+        refdata,
+        aliases: None,
+        sandbox: Sandbox { max_operations: 2_000_000 },
+        strict: true,
+        peer_table: None,
+    })
+    .expect("audit runs")
+}
+
 pub fn audit(inputs: &[PathBuf], rules: &Path) -> AuditResult {
     audit_with(inputs, rules, None, false).expect("audit runs")
 }
