@@ -70,7 +70,8 @@ pub struct AuditResult {
     /// Reference tables loaded only as hand-made subsets (the default rules/data): code
     /// existence findings against them are not conclusive.
     pub subset_tables: Vec<&'static str>,
-    /// Fraud-risk indicators per provider, in `batch.providers` order.
+    /// Fraud-risk indicators per provider, in `batch.providers` order; empty when no rule reads
+    /// them.
     pub provider_indicators: Vec<ProviderIndicators>,
 }
 
@@ -96,16 +97,21 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         let _span = tracing::info_span!("refdata").entered();
         rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())?
     };
-    let (batch, provider_indicators) = {
-        let _span = tracing::info_span!("batch").entered();
-        let mut batch = Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
-        let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
-        let indicators = fraud::attach(&mut batch, &loaded.frame, &refdata, external.as_ref())?;
-        (Arc::new(batch), indicators)
-    };
     let engine = rules::new_engine(opts.sandbox, &refdata);
     let mut ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
     ruleset.rules.retain(|r| keep(r.meta()));
+    let (batch, provider_indicators) = {
+        let _span = tracing::info_span!("batch").entered();
+        let mut batch = Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
+        // Provider indicators cost Polars group-bys; only rules that read them need them.
+        let indicators = if ruleset.rules.iter().any(|r| r.uses.contains(&"indicators")) {
+            let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
+            fraud::attach(&mut batch, &loaded.frame, &refdata, external.as_ref())?
+        } else {
+            Vec::new()
+        };
+        (Arc::new(batch), indicators)
+    };
     let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
     if opts.strict && !compile_errors.is_empty() {
         anyhow::bail!(StrictFailure(compile_errors.iter().map(|d| d.to_string()).collect()));

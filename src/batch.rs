@@ -251,14 +251,26 @@ pub fn provider_key() -> Expr {
     coalesce(&[col("rendering_npi"), col("billing_npi"), lit("")])
 }
 
-fn has_modifier(m: &[&str]) -> Expr {
-    let any = |c: &str| col(c).is_in(lit(Series::new("m".into(), m)).implode(false), false).fill_null(false);
-    any("modifier_1").or(any("modifier_2")).or(any("modifier_3")).or(any("modifier_4"))
+/// Established-patient E/M levels, lowest first.
+pub const EM_ESTABLISHED: [&str; 5] = ["99211", "99212", "99213", "99214", "99215"];
+/// New-patient E/M levels, lowest first.
+pub const EM_NEW: [&str; 4] = ["99202", "99203", "99204", "99205"];
+/// Modifier 59 and its X{EPSU} subsets.
+pub const MOD_59_FAMILY: [&str; 5] = ["59", "XE", "XS", "XP", "XU"];
+
+/// `column` holds one of `values` (false when null).
+pub(crate) fn is_in(column: &str, values: &[&str]) -> Expr {
+    col(column).is_in(lit(Series::new("v".into(), values)).implode(false), false).fill_null(false)
+}
+
+/// Any of the four modifier slots holds one of `m`.
+pub(crate) fn has_modifier(m: &[&str]) -> Expr {
+    is_in("modifier_1", m).or(is_in("modifier_2", m)).or(is_in("modifier_3", m)).or(is_in("modifier_4", m))
 }
 
 fn provider_groups(frame: &DataFrame) -> Result<(Groups, ProviderAggregates)> {
-    let em = col("procedure_code").is_in(lit(Series::new("em".into(), ["99211", "99212", "99213", "99214", "99215"])).implode(false), false);
-    let em_high = col("procedure_code").is_in(lit(Series::new("emh".into(), ["99214", "99215"])).implode(false), false);
+    let em = is_in("procedure_code", &EM_ESTABLISHED);
+    let em_high = is_in("procedure_code", &EM_ESTABLISHED[3..]);
     let grouped = frame
         .clone()
         .lazy()
@@ -272,10 +284,10 @@ fn provider_groups(frame: &DataFrame) -> Result<(Groups, ProviderAggregates)> {
             col("charge_amount").sum().alias("total_charge"),
             col("units").sum().alias("total_units"),
             col("charge_amount").mean().alias("mean_charge"),
-            em.fill_null(false).sum().cast(DataType::Int64).alias("em_visits"),
-            em_high.fill_null(false).sum().cast(DataType::Int64).alias("em_high_visits"),
+            em.sum().cast(DataType::Int64).alias("em_visits"),
+            em_high.sum().cast(DataType::Int64).alias("em_high_visits"),
             has_modifier(&["25"]).sum().cast(DataType::Int64).alias("modifier_25_lines"),
-            has_modifier(&["59", "XE", "XS", "XP", "XU"]).sum().cast(DataType::Int64).alias("modifier_59_lines"),
+            has_modifier(&MOD_59_FAMILY).sum().cast(DataType::Int64).alias("modifier_59_lines"),
         ])
         .collect()?;
     let groups = Groups { members: list_of_rows(grouped.column("_idx")?)? };

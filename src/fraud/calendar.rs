@@ -1,4 +1,4 @@
-//! Weekends and US federal holidays (5 U.S.C. 6103), for the weekend/holiday billing share.
+//! US federal holidays as observed (5 U.S.C. 6103), for the weekend/holiday billing share.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -41,12 +41,4 @@ pub fn federal_holidays(year: i32) -> Vec<NaiveDate> {
     ]);
     v.sort();
     v
-}
-
-/// Saturday, Sunday or an observed federal holiday.
-pub fn is_weekend_or_holiday(d: NaiveDate) -> bool {
-    // New Year's Day on a Saturday is observed on December 31 of the year before.
-    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-        || federal_holidays(d.year()).contains(&d)
-        || (d.month() == 12 && federal_holidays(d.year() + 1).contains(&d))
 }

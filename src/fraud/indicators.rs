@@ -9,23 +9,20 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use polars::prelude::*;
 use serde::Serialize;
 
 use super::calendar;
 use super::puf::ExternalPeers;
 use super::stats::{self, BenfordResult, ChiSquare};
-use crate::batch::{col_index, provider_key, Batch};
+pub use crate::batch::{EM_ESTABLISHED, EM_NEW};
+use crate::batch::{col_index, has_modifier, provider_key, Batch, MOD_59_FAMILY};
+use crate::dates::{from_days, to_days};
 use crate::refdata::RefData;
 
-/// Established-patient E/M levels, lowest first.
-pub const EM_ESTABLISHED: [&str; 5] = ["99211", "99212", "99213", "99214", "99215"];
-/// New-patient E/M levels, lowest first.
-pub const EM_NEW: [&str; 4] = ["99202", "99203", "99204", "99205"];
 /// Add-on codes and the primary they are billed with, for add-on-to-primary ratios.
 pub const ADDON_PAIRS: [(&str, &str); 4] = [("17312", "17311"), ("17314", "17313"), ("11045", "11042"), ("11046", "11043")];
-const MOD_59_FAMILY: [&str; 5] = ["59", "XE", "XS", "XP", "XU"];
 /// Peers needed before a median and MAD mean anything.
 pub const MIN_PEERS_ROBUST: usize = 5;
 /// Busiest days kept per provider for the impossible-day rule.
@@ -147,14 +144,6 @@ struct CodeStat {
     mod59: f64,
 }
 
-fn is_in(column: &str, values: &[&str]) -> Expr {
-    col(column).is_in(lit(Series::new("v".into(), values)).implode(false), false).fill_null(false)
-}
-
-fn has_modifier(m: &[&str]) -> Expr {
-    is_in("modifier_1", m).or(is_in("modifier_2", m)).or(is_in("modifier_3", m)).or(is_in("modifier_4", m))
-}
-
 fn str_col<'a>(df: &'a DataFrame, name: &str) -> Result<&'a StringChunked> {
     Ok(df.column(name)?.str()?)
 }
@@ -234,10 +223,9 @@ fn weekend_holiday_counts(frame: &DataFrame, index: &HashMap<String, usize>, n: 
     let (lo, hi) = (dates.min(), dates.max());
     let mut holidays: Vec<i32> = Vec::new();
     if let (Some(lo), Some(hi)) = (lo, hi) {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        let year = |d: i32| (epoch + chrono::Duration::days(d as i64)).year();
-        for y in year(lo)..=year(hi) + 1 {
-            holidays.extend(calendar::federal_holidays(y).into_iter().map(|d| (d - epoch).num_days() as i32));
+        // Up to the year after: New Year's Day on a Saturday is observed on December 31.
+        for y in from_days(lo).year()..=from_days(hi).year() + 1 {
+            holidays.extend(calendar::federal_holidays(y).into_iter().map(to_days));
         }
     }
     let days = col("service_date_from").cast(DataType::Int32);

@@ -28,25 +28,27 @@ fn year_in_name(path: &Path) -> Option<i32> {
     })
 }
 
-/// Reads one PUF file (CSV, optionally gzip-compressed) as canonical claim lines.
+/// Only `columns` of a PUF file (CSV, optionally gzip-compressed), all as text.
+fn read_columns(path: &Path, columns: &[&str]) -> Result<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(columns.iter().map(|c| PlSmallStr::from(*c)).collect::<Vec<_>>().into()))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| {
+            input_error(format!(
+                "{}: not a CMS Physician & Other Practitioners by Provider and Service file (needs the columns {}): {e}",
+                path.display(),
+                columns.join(", ")
+            ))
+        })
+}
+
+/// Reads one PUF file as canonical claim lines.
 pub fn load_puf(path: &Path) -> Result<LoadedClaims> {
     let name = path.display().to_string();
-    let read = || -> Result<DataFrame> {
-        let columns: Vec<PlSmallStr> = PUF_COLUMNS.iter().map(|c| PlSmallStr::from(*c)).collect();
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_columns(Some(columns.into()))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-            .finish()?;
-        Ok(df)
-    };
-    let df = read().map_err(|e| {
-        input_error(format!(
-            "{name}: not a CMS Physician & Other Practitioners by Provider and Service file (needs the columns {}): {e}",
-            PUF_COLUMNS.join(", ")
-        ))
-    })?;
+    let df = read_columns(path, &PUF_COLUMNS)?;
     if df.height() == 0 {
         bail!(input_error(format!("{name}: no rows")));
     }
@@ -92,13 +94,7 @@ pub type ExternalPeers = std::collections::HashMap<String, std::collections::Has
 
 pub fn external_peers(path: &Path) -> Result<ExternalPeers> {
     let name = path.display().to_string();
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_columns(Some(["Rndrng_Prvdr_Type", "HCPCS_Cd", "Tot_Srvcs"].map(PlSmallStr::from).to_vec().into()))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| input_error(format!("{name}: not a CMS Physician & Other Practitioners file (needs Rndrng_Prvdr_Type, HCPCS_Cd, Tot_Srvcs): {e}")))?;
+    let df = read_columns(path, &["Rndrng_Prvdr_Type", "HCPCS_Cd", "Tot_Srvcs"])?;
     let totals = df
         .lazy()
         .group_by([col("Rndrng_Prvdr_Type").str().to_lowercase().alias("kind"), col("HCPCS_Cd").alias("code")])

@@ -166,14 +166,7 @@ fn parse_date_str(t: &str) -> Option<NaiveDate> {
 /// Parse a date of service from a caller: `YYYY-MM-DD` (also `YYYYMMDD`, as in X12). Other
 /// forms are refused rather than guessed (is 02/03/2024 February or March?).
 pub fn parse_dos(s: &str) -> Option<NaiveDate> {
-    let t = s.trim();
-    let ok = (t.len() == 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-')
-        || (t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
-        parse_date_str(t)
-    } else {
-        None
-    }
+    crate::dates::parse(s)
 }
 
 /// The release a file belongs to, read from its name: `2024q3`, `Q3-2024`, `fy2026`, NCCI
