@@ -1,6 +1,6 @@
 //! The `audit` job: load claims, run the rules, collect findings and the figures the reports show.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,11 +8,13 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::batch::Batch;
-use crate::findings::{self, Finding};
+use crate::findings;
+use crate::vocab::{amount_at_risk, Finding};
 use crate::fraud::{self, indicators::ProviderIndicators};
-use crate::load::{self, DataIssue};
+use crate::load;
 use crate::rules::run::{self, RuleFailure};
-use crate::rules::{self, Category, Diagnostic, RuleMeta, Sandbox, Severity};
+use crate::rules::{self, Diagnostic, RuleMeta, Sandbox};
+use crate::vocab::{input_error, Category, DataIssue, Severity};
 use crate::schema::AliasMap;
 
 pub struct AuditOptions {
@@ -78,7 +80,7 @@ pub struct AuditResult {
 pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
     let mut aliases = AliasMap::builtin();
     if let Some(path) = &opts.aliases {
-        aliases = aliases.with_file(path).map_err(|e| load::input_error(format!("{e:#}")))?;
+        aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
     let loaded = {
         let _span = tracing::info_span!("load").entered();
@@ -91,7 +93,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
 pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl Fn(&RuleMeta) -> bool) -> Result<AuditResult> {
     tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
     if !opts.rules_dir.is_dir() {
-        anyhow::bail!(load::input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
+        anyhow::bail!(input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
     }
     let refdata = {
         let _span = tracing::info_span!("refdata").entered();
@@ -170,28 +172,6 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
         .collect()
 }
 
-/// Dollars at risk without double counting: each line once, at the largest amount any error or
-/// warning finding puts on it; a claim counts the larger of its lines' sum and its largest
-/// claim-level amount (a claim-level finding already covers every line of the claim).
-pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
-    let mut per_line: HashMap<(&str, i64), f64> = HashMap::new();
-    let mut per_claim: HashMap<&str, f64> = HashMap::new();
-    for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
-        let e = match f.line_number {
-            Some(line) => per_line.entry((f.claim_id.as_str(), line)).or_insert(0.0),
-            None => per_claim.entry(f.claim_id.as_str()).or_insert(0.0),
-        };
-        *e = e.max(f.amount_at_risk);
-    }
-    let mut line_sums: HashMap<&str, f64> = HashMap::new();
-    for ((claim, _), amount) in per_line {
-        *line_sums.entry(claim).or_insert(0.0) += amount;
-    }
-    let mut total: f64 = line_sums.iter().map(|(claim, &lines)| lines.max(per_claim.get(claim).copied().unwrap_or(0.0))).sum();
-    total += per_claim.iter().filter(|(claim, _)| !line_sums.contains_key(*claim)).map(|(_, &a)| a).sum::<f64>();
-    total
-}
-
 fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u64, files: usize) -> Totals {
     use crate::batch::col_index;
     let distinct = |name: &str| (0..batch.len).map(|r| batch.text(col_index(name), r)).filter(|s| !s.is_empty()).collect::<HashSet<_>>().len();
@@ -220,24 +200,3 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
     }
 }
 
-/// Findings counted and summed by a key, largest count first.
-#[derive(Debug, Clone, Serialize)]
-pub struct Tally {
-    pub key: String,
-    pub label: String,
-    pub count: usize,
-    pub amount: f64,
-}
-
-pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl Fn(&str) -> String) -> Vec<Tally> {
-    let mut map: BTreeMap<String, (usize, f64)> = BTreeMap::new();
-    for f in findings {
-        let e = map.entry(key(f)).or_insert((0, 0.0));
-        e.0 += 1;
-        e.1 += f.amount_at_risk;
-    }
-    let mut v: Vec<Tally> =
-        map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
-    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
-    v
-}

@@ -42,6 +42,11 @@ impl TextColumn {
     pub fn id(&self, row: usize) -> u32 {
         self.ids[row]
     }
+
+    /// The distinct values, indexed by id; id 0 is the blank value.
+    pub fn dict(&self) -> &[ImmutableString] {
+        &self.dict
+    }
 }
 
 #[derive(Debug)]
@@ -154,6 +159,23 @@ impl Batch {
         match &self.columns[col] {
             ColumnData::Text(t) | ColumnData::Date(t, _) => t.get(row).as_str(),
             _ => "",
+        }
+    }
+
+    /// The interned id of a text or date value (0 = blank); 0 for other kinds. Equal ids mean
+    /// equal values within one batch (ids are not comparable across batches).
+    pub fn text_id(&self, col: usize, row: usize) -> u32 {
+        match &self.columns[col] {
+            ColumnData::Text(t) | ColumnData::Date(t, _) => t.id(row),
+            _ => 0,
+        }
+    }
+
+    /// The dictionary of a text or date column (id -> value); None for other kinds.
+    pub fn dict(&self, col: usize) -> Option<&[ImmutableString]> {
+        match &self.columns[col] {
+            ColumnData::Text(t) | ColumnData::Date(t, _) => Some(t.dict()),
+            _ => None,
         }
     }
 

@@ -20,9 +20,9 @@ use serde::Serialize;
 
 use crate::audit::AuditResult;
 use crate::batch::col_index;
-use crate::load::input_error;
+use crate::vocab::input_error;
 use crate::ratstats::{self, report, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
-use crate::rules::Severity;
+use crate::vocab::Severity;
 
 /// How the audited batch relates to the universe.
 pub enum SampleDesign<'a> {

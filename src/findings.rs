@@ -4,28 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
-use serde::Serialize;
 
-use crate::rules::{Category, Severity};
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
-    pub claim_id: String,
-    /// None for findings about a whole claim, patient-day or provider.
-    pub line_number: Option<i64>,
-    pub rule_id: String,
-    pub severity: Severity,
-    pub category: Category,
-    pub message: String,
-    pub amount_at_risk: f64,
-    pub citation: String,
-    pub payer_id: String,
-    pub provider_npi: String,
-    pub patient_id: String,
-    pub service_date: String,
-    /// `file:row` of the line in the input, so a biller can find it.
-    pub location: String,
-}
+use crate::vocab::Finding;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {

@@ -22,4 +22,5 @@ pub mod refdata;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod vocab;
 pub mod x12;

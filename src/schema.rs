@@ -88,6 +88,84 @@ pub const COLUMNS: &[Column] = &[
     col("revenue_code", Text, Line, false, "Institutional revenue code"),
 ];
 
+/// Schema position of a canonical column, resolved at compile time (an unknown name does not
+/// compile), so hot loops index columns directly instead of looking names up.
+pub const fn column_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        if const_str_eq(COLUMNS[i].name, name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("unknown canonical column")
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Typed column ids: `col::PROCEDURE_CODE` is the schema position of `procedure_code`.
+pub mod col {
+    use super::column_index;
+    pub const CLAIM_ID: usize = column_index("claim_id");
+    pub const CLAIM_TYPE: usize = column_index("claim_type");
+    pub const PAYER_ID: usize = column_index("payer_id");
+    pub const PATIENT_ID: usize = column_index("patient_id");
+    pub const PATIENT_BIRTH_DATE: usize = column_index("patient_birth_date");
+    pub const PATIENT_SEX: usize = column_index("patient_sex");
+    pub const PATIENT_DEATH_DATE: usize = column_index("patient_death_date");
+    pub const BILLING_NPI: usize = column_index("billing_npi");
+    pub const RENDERING_NPI: usize = column_index("rendering_npi");
+    pub const PROVIDER_SPECIALTY: usize = column_index("provider_specialty");
+    pub const RECEIVED_DATE: usize = column_index("received_date");
+    pub const PRIOR_AUTH_NUMBER: usize = column_index("prior_auth_number");
+    pub const DX_1: usize = column_index("dx_1");
+    pub const DX_2: usize = column_index("dx_2");
+    pub const DX_3: usize = column_index("dx_3");
+    pub const DX_4: usize = column_index("dx_4");
+    pub const DX_5: usize = column_index("dx_5");
+    pub const DX_6: usize = column_index("dx_6");
+    pub const DX_7: usize = column_index("dx_7");
+    pub const DX_8: usize = column_index("dx_8");
+    pub const DX_9: usize = column_index("dx_9");
+    pub const DX_10: usize = column_index("dx_10");
+    pub const DX_11: usize = column_index("dx_11");
+    pub const DX_12: usize = column_index("dx_12");
+    pub const TYPE_OF_BILL: usize = column_index("type_of_bill");
+    pub const PRINCIPAL_PROCEDURE_CODE: usize = column_index("principal_procedure_code");
+    pub const OTHER_PROCEDURE_CODES: usize = column_index("other_procedure_codes");
+    pub const LINE_NUMBER: usize = column_index("line_number");
+    pub const SERVICE_DATE_FROM: usize = column_index("service_date_from");
+    pub const SERVICE_DATE_TO: usize = column_index("service_date_to");
+    pub const PLACE_OF_SERVICE: usize = column_index("place_of_service");
+    pub const PROCEDURE_CODE: usize = column_index("procedure_code");
+    pub const MODIFIER_1: usize = column_index("modifier_1");
+    pub const MODIFIER_2: usize = column_index("modifier_2");
+    pub const MODIFIER_3: usize = column_index("modifier_3");
+    pub const MODIFIER_4: usize = column_index("modifier_4");
+    pub const UNITS: usize = column_index("units");
+    pub const CHARGE_AMOUNT: usize = column_index("charge_amount");
+    pub const DX_POINTERS: usize = column_index("dx_pointers");
+    pub const PAID_AMOUNT: usize = column_index("paid_amount");
+    pub const REVENUE_CODE: usize = column_index("revenue_code");
+    /// The 12 diagnosis slots, dx_1 first.
+    pub const DX: [usize; 12] = [DX_1, DX_2, DX_3, DX_4, DX_5, DX_6, DX_7, DX_8, DX_9, DX_10, DX_11, DX_12];
+    /// The four modifier slots.
+    pub const MODIFIERS: [usize; 4] = [MODIFIER_1, MODIFIER_2, MODIFIER_3, MODIFIER_4];
+}
+
 pub fn column(name: &str) -> Option<&'static Column> {
     COLUMNS.iter().find(|c| c.name == name)
 }

@@ -81,7 +81,7 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
         let mut bytes = 0usize;
         for path in crate::load::discover_inputs(&args.inputs)? {
             if crate::load::detect_format(&path)? != crate::load::Format::Parquet {
-                anyhow::bail!(crate::load::input_error(format!("{}: --raw reads Parquet files only", path.display())));
+                anyhow::bail!(crate::vocab::input_error(format!("{}: --raw reads Parquet files only", path.display())));
             }
             let df = ParquetReader::new(std::fs::File::open(&path)?).finish()?;
             lines += df.height();

@@ -15,9 +15,10 @@ use clap::{Parser, Subcommand};
 use crate::audit::{run_audit, AuditOptions, StrictFailure};
 use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
-use crate::load::InputError;
+use crate::vocab::InputError;
 use crate::report;
-use crate::rules::{Sandbox, Severity};
+use crate::rules::Sandbox;
+use crate::vocab::Severity;
 
 #[derive(Parser)]
 #[command(name = "claimlint", version, about = "Audit medical claims against federal and payer billing policy")]

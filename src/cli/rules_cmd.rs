@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Subcommand;
 
-use crate::load::input_error;
+use crate::vocab::input_error;
 use crate::rules::{self, check, testing, CompiledRule, Sandbox};
 
 #[derive(Subcommand)]

@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use polars::prelude::*;
 
-use crate::load::{input_error, load_claims};
+use crate::load::load_claims;
+use crate::vocab::input_error;
 use crate::ratstats::{self, report, SampleValues, StratumFrame, StratumRequest, StratumValues, DEFAULT_LEVELS};
 use crate::schema::AliasMap;
 

@@ -12,7 +12,8 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-use crate::load::{input_error, normalise, LoadedClaims};
+use crate::load::{normalise, LoadedClaims};
+use crate::vocab::input_error;
 use crate::schema::COLUMNS;
 
 /// Columns of the PUF layout that are read.

@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::indicators::ProviderIndicators;
-use crate::audit::{amount_at_risk, AuditResult};
-use crate::findings::Finding;
-use crate::rules::{Category, RuleMeta, Severity};
+use crate::audit::AuditResult;
+use crate::vocab::amount_at_risk;
+use crate::vocab::Finding;
+use crate::rules::RuleMeta;
+use crate::vocab::{Category, Severity};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RiskFactor {

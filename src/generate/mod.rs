@@ -416,7 +416,7 @@ impl Writer {
         Ok(match ext.as_str() {
             "parquet" => Writer::Parquet(ParquetWriter::new(file).with_row_group_size(Some(chunk_rows)).batched(&schema)?),
             "csv" => Writer::Csv(CsvWriter::new(file).include_header(true).batched(&schema)?),
-            _ => bail!(crate::load::input_error(format!("{}: --out must end in .parquet or .csv", path.display()))),
+            _ => bail!(crate::vocab::input_error(format!("{}: --out must end in .parquet or .csv", path.display()))),
         })
     }
 
@@ -444,13 +444,13 @@ const BLOCK: u64 = 16_384;
 
 pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
     if opts.lines == 0 {
-        bail!(crate::load::input_error("--lines must be at least 1"));
+        bail!(crate::vocab::input_error("--lines must be at least 1"));
     }
     if !(0.0..=1.0).contains(&opts.error_rate) {
-        bail!(crate::load::input_error("--error-rate must be between 0 and 1"));
+        bail!(crate::vocab::input_error("--error-rate must be between 0 and 1"));
     }
     if opts.to < opts.from {
-        bail!(crate::load::input_error("--to is before --from"));
+        bail!(crate::vocab::input_error("--to is before --from"));
     }
     let started = std::time::Instant::now();
     let rd = {

@@ -14,6 +14,7 @@ use anyhow::{bail, Result};
 use polars::prelude::*;
 
 use crate::schema::{AliasMap, COLUMNS};
+use crate::vocab::{input_error, DataIssue};
 
 pub use normalise::normalise;
 
@@ -27,42 +28,12 @@ pub enum Format {
     X12,
 }
 
-/// A value that could not be read, or a structural problem in an input file. Becomes a
-/// data-quality finding; the rest of the batch is still audited.
-#[derive(Debug, Clone)]
-pub struct DataIssue {
-    pub source: String,
-    /// 1-based data row within the source (the header is not counted); None for file-level issues.
-    pub row: Option<u32>,
-    pub claim_id: Option<String>,
-    pub line_number: Option<i64>,
-    pub rule_id: &'static str,
-    pub severity: crate::rules::Severity,
-    pub message: String,
-    pub amount_at_risk: f64,
-}
-
 /// Claims as loaded: the canonical typed frame plus what could not be read.
 pub struct LoadedClaims {
     pub frame: DataFrame,
     /// Source file names, indexed by the frame's `_source` column.
     pub sources: Vec<String>,
     pub issues: Vec<DataIssue>,
-}
-
-/// Errors that mean "fix your input" (exit code 2), as distinct from internal failures.
-#[derive(Debug)]
-pub struct InputError(pub String);
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for InputError {}
-
-pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(InputError(msg.into()))
 }
 
 const EXTENSIONS: &[(&str, Format)] = &[

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::DataIssue;
+use crate::vocab::DataIssue;
 use crate::schema::{Kind, COLUMNS};
 
 /// Date layouts accepted in claim files, tried in order.
@@ -110,7 +110,7 @@ fn collect_unreadable(frame: &DataFrame, sources: &[String], issues: &mut Vec<Da
                 claim_id: claim.get(i).map(str::to_owned),
                 line_number: line.get(i).and_then(|l| l.parse().ok()),
                 rule_id: "DQ-UNREADABLE-VALUE",
-                severity: crate::rules::Severity::Error,
+                severity: crate::vocab::Severity::Error,
                 message: format!(
                     "{} `{}` is not {expected}; the line is audited without it",
                     c.name,

@@ -5,7 +5,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
-use super::{input_error, DataIssue, Format};
+use super::Format;
+use crate::vocab::{input_error, DataIssue};
 use crate::schema::{AliasMap, COLUMNS};
 
 pub fn read_raw(path: &Path, name: &str, _aliases: &AliasMap, issues: &mut Vec<DataIssue>) -> Result<DataFrame> {

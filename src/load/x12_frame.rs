@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::Result;
 use polars::prelude::*;
 
-use super::{input_error, DataIssue};
-use crate::rules::Severity;
+use crate::vocab::{input_error, DataIssue};
+use crate::vocab::Severity;
 use crate::x12::{self, ClaimLine};
 
 pub fn read_x12(path: &Path, name: &str, issues: &mut Vec<DataIssue>) -> Result<DataFrame> {

@@ -8,9 +8,10 @@ use anyhow::{Context, Result};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::audit::{tally, AuditResult, Tally, Totals};
+use crate::audit::{AuditResult, Totals};
+use crate::vocab::{tally, Tally};
 use crate::extrapolation::Extrapolation;
-use crate::findings::Finding;
+use crate::vocab::Finding;
 use crate::rules::RuleMeta;
 
 /// Embedded default templates: (name, source).
@@ -131,7 +132,7 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
                 payer_id: &first.payer_id,
                 patient_id: &first.patient_id,
                 provider_npi: &first.provider_npi,
-                amount: crate::audit::amount_at_risk(fs.iter().copied()),
+                amount: crate::vocab::amount_at_risk(fs.iter().copied()),
                 worst,
                 findings: fs,
             }
@@ -213,7 +214,7 @@ struct FraudContext<'a> {
 /// The fraud-risk report: providers ranked by risk score, each with the indicators behind it.
 pub fn render_fraud(result: &AuditResult, title: &str, env: &Environment) -> Result<String> {
     let ranked = crate::fraud::score::rank(result);
-    let fraud: Vec<&Finding> = result.findings.iter().filter(|f| f.category == crate::rules::Category::FraudRisk).collect();
+    let fraud: Vec<&Finding> = result.findings.iter().filter(|f| f.category == crate::vocab::Category::FraudRisk).collect();
     let ctx = FraudContext {
         title,
         generated: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
@@ -223,7 +224,7 @@ pub fn render_fraud(result: &AuditResult, title: &str, env: &Environment) -> Res
         truncated: ranked.len().saturating_sub(MAX_HTML_PROVIDERS),
         flagged: ranked.iter().filter(|p| !p.factors.is_empty()).count(),
         fraud_findings: fraud.len(),
-        amount_at_risk: crate::audit::amount_at_risk(fraud.iter().copied()),
+        amount_at_risk: crate::vocab::amount_at_risk(fraud.iter().copied()),
         benford: crate::fraud::stats::BENFORD_FIRST_DIGIT,
     };
     Ok(env.get_template("fraud.html")?.render(minijinja::value::Serde(&ctx))?)

@@ -5,53 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "info" => Ok(Severity::Info),
-            "warning" => Ok(Severity::Warning),
-            "error" => Ok(Severity::Error),
-            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    Compliance,
-    FraudRisk,
-    DataQuality,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Compliance => "compliance",
-            Category::FraudRisk => "fraud-risk",
-            Category::DataQuality => "data-quality",
-        }
-    }
-}
+pub use crate::vocab::{Category, Severity};
 
 /// What one evaluation of a rule sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,6 +53,9 @@ pub struct RuleMeta {
     pub payers: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The adjustment a payer applies when this edit fails (CARC/RARC).
+    #[serde(default)]
+    pub denial: Option<crate::vocab::Denial>,
     /// Named parameters with their defaults; scripts read them with `param("name")`.
     #[serde(default)]
     pub params: BTreeMap<String, serde_yaml::Value>,

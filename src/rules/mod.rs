@@ -36,14 +36,14 @@ pub fn load_refdata(rules_dir: &Path, explicit: Option<&Path>) -> anyhow::Result
         }
     };
     if !dir.is_dir() {
-        anyhow::bail!(crate::load::input_error(format!("reference data folder {} does not exist (--refdata)", dir.display())));
+        anyhow::bail!(crate::vocab::input_error(format!("reference data folder {} does not exist (--refdata)", dir.display())));
     }
-    let mut rd = RefData::load_dir(&dir).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
+    let mut rd = RefData::load_dir(&dir).map_err(|e| crate::vocab::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
     // claimlint's own tables (not CMS's) come with the rules even when --refdata names a CMS folder.
     if !rd.has(crate::refdata::TableKind::ServiceMinutes) {
         let base = if rules_dir.is_file() { rules_dir.parent().unwrap_or(rules_dir) } else { rules_dir };
         if let Some(own) = base.ancestors().take(3).map(|a| a.join("data/claimlint")).find(|d| d.is_dir()) {
-            rd.add_dir(&own).map_err(|e| crate::load::input_error(format!("reference data in {}: {e:#}", own.display())))?;
+            rd.add_dir(&own).map_err(|e| crate::vocab::input_error(format!("reference data in {}: {e:#}", own.display())))?;
         }
     }
     tracing::info!(dir = %dir.display(), "reference data loaded");

@@ -12,7 +12,7 @@ use rhai::{Array, Dynamic, Engine, ImmutableString, Scope as RhaiScope};
 use super::api::{self, Line, RawFinding};
 use super::{CompiledRule, Scope};
 use crate::batch::{col_index, Batch};
-use crate::findings::Finding;
+use crate::vocab::Finding;
 
 /// A rule that failed at run time; its remaining records were skipped.
 #[derive(Debug, Clone, serde::Serialize)]

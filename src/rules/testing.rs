@@ -11,7 +11,7 @@ use rhai::Engine;
 use super::meta::{Example, Expected};
 use super::{run, yaml_params_to_map, CompiledRule};
 use crate::batch::Batch;
-use crate::findings::Finding;
+use crate::vocab::Finding;
 use crate::refdata::RefData;
 use crate::schema::COLUMNS;
 

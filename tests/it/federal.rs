@@ -22,7 +22,7 @@ fn real() -> &'static AuditResult {
     R.get_or_init(|| audit_federal(Some(shared_dir().join("data"))))
 }
 
-fn on<'a>(r: &'a AuditResult, claim: &str, rule: &str) -> Vec<&'a claimlint::findings::Finding> {
+fn on<'a>(r: &'a AuditResult, claim: &str, rule: &str) -> Vec<&'a claimlint::vocab::Finding> {
     r.findings.iter().filter(|f| f.claim_id == claim && f.rule_id == rule).collect()
 }
 

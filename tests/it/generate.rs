@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use claimlint::audit::AuditResult;
 use claimlint::generate::{generate, npi_with_check_digit, GenerateOptions, Manifest};
 use claimlint::load::load_claims;
-use claimlint::rules::Severity;
+use claimlint::vocab::Severity;
 use claimlint::schema::AliasMap;
 use polars::prelude::*;
 

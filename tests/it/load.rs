@@ -1,5 +1,5 @@
 //! Loading claims: formats, aliases and bad input.
-use claimlint::load::InputError;
+use claimlint::vocab::InputError;
 
 use crate::common::repo_root;
 use crate::support::{audit, audit_with, fixture, keys};
@@ -144,7 +144,7 @@ fn the_820_claim_837_file_is_audited_end_to_end() {
 fn an_837p_file_loads_like_a_csv() {
     let r = audit(&[repo_root().join("samples/claims_837p.txt")], &repo_root().join("rules/core"));
     assert_eq!((r.totals.claims, r.totals.lines), (4, 12));
-    assert!(r.findings.iter().all(|f| f.category != claimlint::rules::Category::DataQuality), "{:#?}", r.findings);
+    assert!(r.findings.iter().all(|f| f.category != claimlint::vocab::Category::DataQuality), "{:#?}", r.findings);
 }
 
 #[test]

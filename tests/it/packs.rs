@@ -65,7 +65,7 @@ fn a_pack_regrades_a_rule_for_its_payers() {
     let dir = rules_with_pack(&["core/units_positive.rhai"], "name: T\npayers: [MEDICARE]\nseverity: { CORE-UNITS-POSITIVE: warning }\n");
     let r = audit(&[fixture("claims/small.csv")], dir.path());
     let f = r.findings.iter().find(|f| f.rule_id == "CORE-UNITS-POSITIVE").unwrap();
-    assert_eq!(f.severity, claimlint::rules::Severity::Warning);
+    assert_eq!(f.severity, claimlint::vocab::Severity::Warning);
 }
 
 #[test]

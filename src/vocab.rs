@@ -1,0 +1,187 @@
+//! The vocabulary every layer shares: severities and categories, findings, input problems and
+//! input errors, and the dollars-at-risk and tally helpers. It depends on nothing else in the
+//! crate, so the layers above it (load, rules, fraud, audit, report) never need each other for it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Compliance,
+    FraudRisk,
+    DataQuality,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Compliance => "compliance",
+            Category::FraudRisk => "fraud-risk",
+            Category::DataQuality => "data-quality",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub claim_id: String,
+    /// None for findings about a whole claim, patient-day or provider.
+    pub line_number: Option<i64>,
+    pub rule_id: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub message: String,
+    pub amount_at_risk: f64,
+    pub citation: String,
+    pub payer_id: String,
+    pub provider_npi: String,
+    pub patient_id: String,
+    pub service_date: String,
+    /// `file:row` of the line in the input, so a biller can find it.
+    pub location: String,
+}
+
+/// What a payer sends back when an edit fails: the claim adjustment group code (CO, PR, OA,
+/// PI), the Claim Adjustment Reason Code and, where one fits, Remittance Advice Remark Codes.
+/// Codes only, with claimlint's own one-line label; `source` cites the code list or guidance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Denial {
+    pub group: String,
+    pub carc: String,
+    #[serde(default)]
+    pub rarc: Vec<String>,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A value that could not be read, or a structural problem in an input file. Becomes a
+/// data-quality finding; the rest of the batch is still audited.
+#[derive(Debug, Clone)]
+pub struct DataIssue {
+    pub source: String,
+    /// 1-based data row within the source (the header is not counted); None for file-level issues.
+    pub row: Option<u32>,
+    pub claim_id: Option<String>,
+    pub line_number: Option<i64>,
+    pub rule_id: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub amount_at_risk: f64,
+}
+
+/// What one input file gave: lines (CSV/TSV records, Parquet/NDJSON rows, X12 service lines)
+/// and claims read, and how many could not be audited. Lines read = lines audited + lines
+/// rejected; every rejected line is named by a data-quality finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAccounting {
+    pub source: String,
+    /// csv, tsv, parquet, ndjson or x12.
+    pub format: String,
+    /// The text encoding used to read it (CSV, TSV, X12), e.g. "UTF-8" or "windows-1252".
+    pub encoding: Option<String>,
+    pub lines_read: u64,
+    pub lines_rejected: u64,
+    /// Claims seen (X12: CLM segments; other formats: distinct claim ids, filled in after loading).
+    pub claims_read: u64,
+    pub claims_rejected: u64,
+}
+
+impl FileAccounting {
+    pub fn lines_audited(&self) -> u64 {
+        self.lines_read - self.lines_rejected.min(self.lines_read)
+    }
+}
+
+/// Errors that mean "fix your input" (exit code 2), as distinct from internal failures.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InputError {}
+
+pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(InputError(msg.into()))
+}
+
+/// Dollars at risk without double counting: each line once, at the largest amount any error or
+/// warning finding puts on it; a claim counts the larger of its lines' sum and its largest
+/// claim-level amount (a claim-level finding already covers every line of the claim).
+pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
+    let mut per_line: HashMap<(&str, i64), f64> = HashMap::new();
+    let mut per_claim: HashMap<&str, f64> = HashMap::new();
+    for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
+        let e = match f.line_number {
+            Some(line) => per_line.entry((f.claim_id.as_str(), line)).or_insert(0.0),
+            None => per_claim.entry(f.claim_id.as_str()).or_insert(0.0),
+        };
+        *e = e.max(f.amount_at_risk);
+    }
+    let mut line_sums: HashMap<&str, f64> = HashMap::new();
+    for ((claim, _), amount) in per_line {
+        *line_sums.entry(claim).or_insert(0.0) += amount;
+    }
+    let mut total: f64 = line_sums.iter().map(|(claim, &lines)| lines.max(per_claim.get(claim).copied().unwrap_or(0.0))).sum();
+    total += per_claim.iter().filter(|(claim, _)| !line_sums.contains_key(*claim)).map(|(_, &a)| a).sum::<f64>();
+    total
+}
+
+/// Findings counted and summed by a key, largest count first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tally {
+    pub key: String,
+    pub label: String,
+    pub count: usize,
+    pub amount: f64,
+}
+
+pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl Fn(&str) -> String) -> Vec<Tally> {
+    let mut map: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    for f in findings {
+        let e = map.entry(key(f)).or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 += f.amount_at_risk;
+    }
+    let mut v: Vec<Tally> =
+        map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
+    v
+}
