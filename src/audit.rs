@@ -91,7 +91,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
 
 /// Audits claims already in the canonical frame, with the rules `keep` accepts.
 pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl Fn(&RuleMeta) -> bool) -> Result<AuditResult> {
-    tracing::info!(lines = loaded.frame.height(), files = loaded.sources.len(), "claims loaded");
+    tracing::info!(lines = loaded.batch.len, files = loaded.sources.len(), "claims loaded");
     if !opts.rules_dir.is_dir() {
         anyhow::bail!(input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
     }
@@ -104,11 +104,12 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
     ruleset.rules.retain(|r| keep(r.meta()));
     let (batch, provider_indicators) = {
         let _span = tracing::info_span!("batch").entered();
-        let mut batch = Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
+        let mut batch = loaded.batch;
         // Provider indicators cost Polars group-bys; only rules that read them need them.
         let indicators = if ruleset.rules.iter().any(|r| r.uses.contains(&"indicators")) {
             let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
-            fraud::attach(&mut batch, &loaded.frame, &refdata, external.as_ref())?
+            let frame = batch.to_canonical_frame()?;
+            fraud::attach(&mut batch, &frame, &refdata, external.as_ref())?
         } else {
             Vec::new()
         };
@@ -177,7 +178,7 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
     let distinct = |name: &str| (0..batch.len).map(|r| batch.text(col_index(name), r)).filter(|s| !s.is_empty()).collect::<HashSet<_>>().len();
     let charge = col_index("charge_amount");
     let total_charge = (0..batch.len).filter_map(|r| batch.number(charge, r)).sum();
-    let claims = batch.claims.members.len();
+    let claims = batch.claims.len();
     let flagged: HashSet<&str> =
         findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.claim_id.as_str()).collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
@@ -186,7 +187,7 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
         lines: batch.len,
         claims,
         patients: distinct("patient_id"),
-        providers: batch.providers.members.len(),
+        providers: batch.providers.len(),
         payers: distinct("payer_id"),
         total_charge,
         rules_run,

@@ -138,8 +138,8 @@ fn claim_amounts(result: &AuditResult) -> HashMap<&str, (f64, f64, Vec<String>)>
         e.1.push(&f.rule_id);
     }
 
-    let mut out = HashMap::with_capacity(batch.claims.members.len());
-    for rows in &batch.claims.members {
+    let mut out = HashMap::with_capacity(batch.claims.len());
+    for rows in batch.claims.iter() {
         let Some(&first) = rows.first() else { continue };
         let claim_id = batch.text(claim_col, first as usize);
         let (mut examined, mut over) = (0.0, 0.0);

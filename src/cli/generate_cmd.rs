@@ -95,18 +95,13 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
         aliases = aliases.with_file(path)?;
     }
     let loaded = crate::load::load_claims(&args.inputs, &aliases)?;
-    let t_load = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let batch = crate::batch::Batch::from_frame(&loaded.frame, loaded.sources.clone())?;
-    let t_batch = t1.elapsed().as_secs_f64();
+    let batch = &loaded.batch;
     println!(
-        "loaded {} lines ({} claims), {} data-quality issues, canonical frame {} MB; load {:.3} s, batch {:.3} s, total {:.3} s",
-        loaded.frame.height(),
-        batch.claims.members.len(),
+        "loaded {} lines ({} claims), {} data-quality issues, batch {} MB; load and batch {:.3} s",
+        batch.len,
+        batch.claims.len(),
         loaded.issues.len(),
-        loaded.frame.estimated_size() / 1_000_000,
-        t_load,
-        t_batch,
+        batch.heap_bytes() / 1_000_000,
         t0.elapsed().as_secs_f64()
     );
     Ok(u8::from(!loaded.issues.is_empty()))

@@ -158,7 +158,8 @@ fn finish(text: String, csv: String, output: &OutputArgs) -> Result<u8> {
 fn claim_frame(files: &[PathBuf]) -> Result<(Vec<String>, Vec<f64>)> {
     let loaded = load_claims(files, &AliasMap::builtin())?;
     let per_claim = loaded
-        .frame
+        .batch
+        .to_frame(&[crate::schema::col::CLAIM_ID, crate::schema::col::PAID_AMOUNT, crate::schema::col::CHARGE_AMOUNT])?
         .lazy()
         .group_by([col("claim_id")])
         .agg([col("paid_amount").sum().alias("paid"), col("paid_amount").count().alias("paid_n"), col("charge_amount").sum().alias("charge")])

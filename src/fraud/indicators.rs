@@ -307,13 +307,13 @@ fn em_indicator(levels: &[&str], mine: &HashMap<String, CodeStat>, pooled: &[f64
 
 /// Computes every provider's indicators. Providers are in `batch.providers` order.
 pub fn compute(frame: &DataFrame, batch: &Batch, refdata: &RefData, external: Option<&ExternalPeers>) -> Result<Vec<ProviderIndicators>> {
-    let n = batch.providers.members.len();
+    let n = batch.providers.len();
     let specialty_col = col_index("provider_specialty");
     let charge_col = col_index("charge_amount");
     let mut index = HashMap::with_capacity(n);
     let mut npis = Vec::with_capacity(n);
     let mut specialties = Vec::with_capacity(n);
-    for (g, rows) in batch.providers.members.iter().enumerate() {
+    for (g, rows) in batch.providers.iter().enumerate() {
         let first = rows[0] as usize;
         let npi = batch.provider.get(first).to_string();
         index.insert(npi.clone(), g);
@@ -462,7 +462,7 @@ pub fn compute(frame: &DataFrame, batch: &Batch, refdata: &RefData, external: Op
             });
         }
 
-        let rows = &batch.providers.members[g];
+        let rows = batch.providers.get(g);
         let charges = rows.iter().filter_map(|&r| batch.number(charge_col, r as usize));
         out.push(ProviderIndicators {
             npi: npis[g].clone(),

@@ -12,9 +12,10 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-use crate::load::{normalise, LoadedClaims};
+use crate::batch::build::BatchBuilder;
+use crate::load::LoadedClaims;
+use crate::vocab::FileAccounting;
 use crate::vocab::input_error;
-use crate::schema::COLUMNS;
 
 /// Columns of the PUF layout that are read.
 pub const PUF_COLUMNS: [&str; 6] = ["Rndrng_NPI", "Rndrng_Prvdr_Type", "HCPCS_Cd", "Place_Of_Srvc", "Tot_Srvcs", "Avg_Sbmtd_Chrg"];
@@ -72,21 +73,13 @@ pub fn load_puf(path: &Path) -> Result<LoadedClaims> {
         ])
         .collect()
         .map_err(|e| input_error(format!("{name}: mapping the PUF columns: {e}")))?;
-    let n = mapped.height();
-    let mut columns: Vec<Column> = Vec::with_capacity(COLUMNS.len() + 2);
-    for c in COLUMNS {
-        columns.push(match mapped.column(c.name) {
-            Ok(existing) => existing.clone(),
-            Err(_) => Column::full_null(c.name.into(), n, &DataType::String),
-        });
-    }
-    columns.push(Column::new("_source".into(), vec![0u32; n]));
-    columns.push(mapped.column("_row")?.clone());
-    let raw = DataFrame::new(n, columns)?;
-    let sources = vec![name];
-    let mut issues = Vec::new();
-    let frame = normalise(raw, &sources, &mut issues)?;
-    Ok(LoadedClaims { frame, sources, issues })
+    let mut builder = BatchBuilder::new();
+    let source = builder.add_source(&name);
+    builder.append_canonical(&mapped, source)?;
+    let (batch, issues) = builder.finish()?;
+    let sources = batch.sources.clone();
+    let accounting = vec![FileAccounting { source: name, format: "puf".into(), lines_read: batch.len as u64, ..Default::default() }];
+    Ok(LoadedClaims { batch, sources, issues, accounting })
 }
 
 /// Services per HCPCS code for each provider type (lower-cased), summed over an external PUF

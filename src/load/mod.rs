@@ -1,22 +1,26 @@
-//! Phase 1: read claim files into one canonical Polars frame.
+//! Phase 1: read claim files into one batch of typed columns ([`crate::batch`]).
 //!
-//! Every format is first read as text columns, renamed through the alias map, then typed in one
-//! place ([`normalise`]), so CSV, Parquet, NDJSON and X12 inputs give identical frames, and every
-//! value that cannot be read is reported with its file and row instead of being dropped.
+//! Each reader yields frames with the input's own header names; [`readers::canonical_frame`]
+//! renames them through the alias map and checks the required columns; the batch builder then
+//! types every value in one place, so CSV, Parquet, NDJSON and X12 inputs give identical
+//! batches, and every value that cannot be read is reported with its file and row instead of
+//! being dropped. Typed Parquet columns stay typed and Parquet is read a slice at a time, so the
+//! input never sits in memory next to the batch.
 
-mod normalise;
-mod x12_frame;
 mod readers;
+mod x12_frame;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use polars::prelude::*;
+use polars::prelude::DataFrame;
 
-use crate::schema::{AliasMap, COLUMNS};
-use crate::vocab::{input_error, DataIssue};
+use crate::batch::build::{require_lines, BatchBuilder};
+use crate::batch::Batch;
+use crate::schema::AliasMap;
+use crate::vocab::{input_error, DataIssue, FileAccounting};
 
-pub use normalise::normalise;
+pub use readers::canonical_frame;
 
 /// Formats claimlint reads, decided by extension and, for X12, by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,12 +32,43 @@ pub enum Format {
     X12,
 }
 
-/// Claims as loaded: the canonical typed frame plus what could not be read.
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Parquet => "parquet",
+            Format::NdJson => "ndjson",
+            Format::X12 => "x12",
+        }
+    }
+}
+
+/// Claims as loaded: the typed batch plus what could not be read.
 pub struct LoadedClaims {
-    pub frame: DataFrame,
-    /// Source file names, indexed by the frame's `_source` column.
+    pub batch: Batch,
+    /// Source file names, indexed by `batch.source`.
     pub sources: Vec<String>,
     pub issues: Vec<DataIssue>,
+    /// Lines and claims read and rejected, per file.
+    pub accounting: Vec<FileAccounting>,
+}
+
+/// Where the readers put canonical frames: one in-memory batch, or partitions spilled to disk.
+pub trait ChunkSink {
+    /// Registers an input file and returns its index.
+    fn add_source(&mut self, name: &str) -> u32;
+    /// Rows of one file, with canonical column names (absent columns are blank).
+    fn append(&mut self, frame: &DataFrame, source: u32) -> Result<()>;
+}
+
+impl ChunkSink for BatchBuilder {
+    fn add_source(&mut self, name: &str) -> u32 {
+        BatchBuilder::add_source(self, name)
+    }
+    fn append(&mut self, frame: &DataFrame, source: u32) -> Result<()> {
+        self.append_canonical(frame, source)
+    }
 }
 
 const EXTENSIONS: &[(&str, Format)] = &[
@@ -106,36 +141,30 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads every input into one canonical frame.
-pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims> {
+/// Reads every input file into `sink`, in order. Returns the readers' data-quality issues and
+/// the per-file accounting.
+pub fn read_inputs(paths: &[PathBuf], aliases: &AliasMap, sink: &mut dyn ChunkSink) -> Result<(Vec<DataIssue>, Vec<FileAccounting>)> {
     let files = discover_inputs(paths)?;
-    let mut frames = Vec::with_capacity(files.len());
-    let mut sources = Vec::with_capacity(files.len());
     let mut issues = Vec::new();
-    for (idx, path) in files.iter().enumerate() {
+    let mut accounting = Vec::with_capacity(files.len());
+    for path in &files {
         let name = path.display().to_string();
-        let raw = readers::read_raw(path, &name, aliases, &mut issues)?;
-        let raw = readers::canonical_text_frame(raw, &name, aliases)?;
-        let rows = raw.height() as u32;
-        let mut raw = raw;
-        raw.with_column(Column::new("_source".into(), vec![idx as u32; rows as usize]))?;
-        raw.with_column(Column::new("_row".into(), (1..=rows).collect::<Vec<u32>>()))?;
-        frames.push(raw);
-        sources.push(name);
+        let source = sink.add_source(&name);
+        accounting.push(readers::read_file(path, &name, aliases, source, sink, &mut issues)?);
     }
-    let mut frames = frames.into_iter();
-    let mut all = frames.next().expect("discover_inputs returns at least one file");
-    for f in frames {
-        all.vstack_mut(&f)?;
-    }
-    if all.height() == 0 {
-        bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", sources.join(", "))));
-    }
-    let frame = normalise(all, &sources, &mut issues)?;
-    Ok(LoadedClaims { frame, sources, issues })
+    Ok((issues, accounting))
 }
 
-/// Canonical column names in schema order, then the bookkeeping columns.
-pub fn canonical_names() -> impl Iterator<Item = &'static str> {
-    COLUMNS.iter().map(|c| c.name)
+/// Reads every input into one batch.
+pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims> {
+    let started = std::time::Instant::now();
+    let mut builder = BatchBuilder::new();
+    let (mut issues, accounting) = read_inputs(paths, aliases, &mut builder)?;
+    require_lines(&builder)?;
+    let read = started.elapsed();
+    let (batch, unreadable) = builder.finish()?;
+    tracing::info!(lines = batch.len, read_s = read.as_secs_f64(), finish_s = (started.elapsed() - read).as_secs_f64(), "claims loaded");
+    issues.extend(unreadable);
+    let sources = batch.sources.clone();
+    Ok(LoadedClaims { batch, sources, issues, accounting })
 }

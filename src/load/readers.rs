@@ -1,40 +1,87 @@
-//! Format readers. Each returns a frame of text columns with the input's own header names.
+//! Format readers. Each yields frames with the input's own header names, which
+//! [`canonical_frame`] maps onto the schema before they go into the sink.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
-use super::Format;
-use crate::vocab::{input_error, DataIssue};
+use super::{ChunkSink, Format};
 use crate::schema::{AliasMap, COLUMNS};
+use crate::vocab::{input_error, DataIssue, FileAccounting};
 
-pub fn read_raw(path: &Path, name: &str, _aliases: &AliasMap, issues: &mut Vec<DataIssue>) -> Result<DataFrame> {
+/// Most rows per Parquet read: a decoded slice stays a fraction of the batch it feeds.
+const PARQUET_SLICE_MAX: usize = 1 << 20;
+
+/// Reads one file into the sink and accounts for its lines.
+pub fn read_file(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: &mut dyn ChunkSink, issues: &mut Vec<DataIssue>) -> Result<FileAccounting> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
     if meta.len() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file is empty (0 bytes); expected claim lines")));
     }
     let format = super::detect_format(path)?;
+    let mut accounting = FileAccounting { source: name.to_string(), format: format.name().to_string(), ..Default::default() };
+    if format == Format::Parquet {
+        accounting.lines_read = read_parquet(path, name, aliases, source, sink)? as u64;
+        return Ok(accounting);
+    }
     let df = match format {
         Format::Csv | Format::Tsv => read_csv(path, name, if format == Format::Tsv { b'\t' } else { b',' })?,
-        Format::Parquet => ParquetReader::new(std::fs::File::open(path)?)
-            .finish()
-            .map_err(|e| input_error(format!("{name}: not a readable Parquet file: {e}")))?,
         Format::NdJson => JsonReader::new(std::fs::File::open(path)?)
             .with_json_format(JsonFormat::JsonLines)
             .infer_schema_len(None)
             .finish()
             .map_err(|e| input_error(format!("{name}: not readable as newline-delimited JSON: {e}")))?,
         Format::X12 => super::x12_frame::read_x12(path, name, issues)?,
+        Format::Parquet => unreachable!(),
     };
     if df.height() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file has a header but no claim lines")));
     }
-    Ok(df)
+    accounting.lines_read = df.height() as u64;
+    sink.append(&canonical_frame(df, name, aliases)?, source)?;
+    Ok(accounting)
+}
+
+/// Parquet a slice at a time, reading only the columns that map onto the schema.
+fn read_parquet(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: &mut dyn ChunkSink) -> Result<usize> {
+    let unreadable = |e: PolarsError| input_error(format!("{name}: not a readable Parquet file: {e}"));
+    let open = || std::fs::File::open(path).with_context(|| format!("cannot read {name}"));
+    let mut reader = ParquetReader::new(open()?);
+    let schema = reader.schema().map_err(unreadable)?;
+    let rows = reader.num_rows().map_err(unreadable)?;
+    let wanted: Vec<String> =
+        schema.iter_names().filter(|n| aliases.canonical(n.as_str()).is_some()).map(|n| n.to_string()).collect();
+    if rows == 0 {
+        anyhow::bail!(input_error(format!("{name}: the file has a header but no claim lines")));
+    }
+    // The required-column check needs only the header.
+    let header = DataFrame::new(0, schema.iter_names().map(|n| Column::full_null(n.clone(), 0, &DataType::Null)).collect())?;
+    canonical_frame(header, name, aliases)?;
+    // Slices on row-group boundaries, so no row group is decoded twice; very large row groups
+    // are split.
+    let groups: Vec<usize> = reader.get_metadata().map_err(unreadable)?.row_groups.iter().map(|g| g.num_rows()).collect();
+    let mut offset = 0;
+    for group in groups {
+        let mut left = group;
+        while left > 0 {
+            let len = left.min(PARQUET_SLICE_MAX);
+            let slice = ParquetReader::new(open()?)
+                .with_columns(Some(wanted.clone()))
+                .with_slice(Some((offset, len)))
+                .finish()
+                .map_err(unreadable)?;
+            sink.append(&canonical_frame(slice, name, aliases)?, source)?;
+            offset += len;
+            left -= len;
+        }
+    }
+    Ok(rows)
 }
 
 fn read_csv(path: &Path, name: &str, separator: u8) -> Result<DataFrame> {
-    // Every column as text: typing happens once, in normalise, where failures become findings.
+    // Every column as text: typing happens once, in the batch builder, where failures become
+    // findings.
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -44,12 +91,18 @@ fn read_csv(path: &Path, name: &str, separator: u8) -> Result<DataFrame> {
         .map_err(|e| input_error(format!("{name}: cannot parse as CSV: {e}")))
 }
 
-/// Renames input headers to canonical names, checks required columns, casts everything to text
-/// and adds absent optional columns as nulls, in schema order.
-pub fn canonical_text_frame(raw: DataFrame, name: &str, aliases: &AliasMap) -> Result<DataFrame> {
+/// Renames input headers to canonical names and checks the required columns. Columns that map
+/// nowhere are dropped; absent optional columns stay absent (the batch builder leaves them
+/// blank). A `_row` column (a reader's own row numbers) is kept.
+pub fn canonical_frame(raw: DataFrame, name: &str, aliases: &AliasMap) -> Result<DataFrame> {
     let mut by_canonical: Vec<Option<Column>> = vec![None; COLUMNS.len()];
+    let mut row_numbers = None;
     for column in raw.columns() {
         let header = column.name().as_str();
+        if header == "_row" {
+            row_numbers = Some(column.clone());
+            continue;
+        }
         let Some(canonical) = aliases.canonical(header) else {
             tracing::debug!(file = name, column = header, "ignoring non-canonical column");
             continue;
@@ -76,21 +129,8 @@ pub fn canonical_text_frame(raw: DataFrame, name: &str, aliases: &AliasMap) -> R
         )));
     }
     let height = raw.height();
-    let mut out = Vec::with_capacity(COLUMNS.len());
-    for (spec, found) in COLUMNS.iter().zip(by_canonical) {
-        let col = match found {
-            Some(c) => to_text(c)?.with_name(spec.name.into()),
-            None => Column::full_null(spec.name.into(), height, &DataType::String),
-        };
-        out.push(col);
-    }
+    let mut out: Vec<Column> =
+        COLUMNS.iter().zip(by_canonical).filter_map(|(spec, found)| found.map(|c| c.with_name(spec.name.into()))).collect();
+    out.extend(row_numbers);
     Ok(DataFrame::new(height, out)?)
-}
-
-fn to_text(c: Column) -> Result<Column> {
-    Ok(match c.dtype() {
-        DataType::String => c,
-        // Whole floats such as 2.0 units print as "2.0", which parses back identically.
-        _ => c.cast(&DataType::String)?,
-    })
 }

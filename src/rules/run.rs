@@ -119,18 +119,18 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], batch: &Arc<Batch>) ->
 fn record_count(scope: Scope, batch: &Batch) -> usize {
     match scope {
         Scope::Line => batch.len,
-        Scope::Claim => batch.claims.members.len(),
-        Scope::PatientDay => batch.patient_days.members.len(),
-        Scope::Provider => batch.providers.members.len(),
+        Scope::Claim => batch.claims.len(),
+        Scope::PatientDay => batch.patient_days.len(),
+        Scope::Provider => batch.providers.len(),
     }
 }
 
 fn record_at<'a>(scope: Scope, batch: &'a Batch, all_rows: &'a [u32], i: usize) -> Record<'a> {
     let rows = match scope {
         Scope::Line => &all_rows[i..=i],
-        Scope::Claim => &batch.claims.members[i],
-        Scope::PatientDay => &batch.patient_days.members[i],
-        Scope::Provider => &batch.providers.members[i],
+        Scope::Claim => batch.claims.get(i),
+        Scope::PatientDay => batch.patient_days.get(i),
+        Scope::Provider => batch.providers.get(i),
     };
     Record { rows }
 }

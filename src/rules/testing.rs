@@ -77,12 +77,11 @@ pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>], refdata: &Re
     columns.push(Column::new("_row".into(), (1..=n as u32).collect::<Vec<_>>()));
     let raw = DataFrame::new(n, columns)?;
     let sources = vec!["example".to_string()];
-    let mut issues = Vec::new();
-    let frame = crate::load::normalise(raw, &sources, &mut issues)?;
+    let (mut batch, issues) = Batch::from_text_frame(&raw, sources)?;
     if let Some(issue) = issues.first() {
         anyhow::bail!("line {}: {}", issue.row.unwrap_or(0), issue.message);
     }
-    let mut batch = Batch::from_frame(&frame, sources)?;
+    let frame = batch.to_canonical_frame()?;
     crate::fraud::attach(&mut batch, &frame, refdata, None)?;
     Ok(batch)
 }

@@ -60,10 +60,11 @@ fn generated_files_load_with_no_data_quality_findings_and_the_exact_line_count()
         let m = generate(&options(lines, 9, &path, subset())).unwrap();
         assert_eq!(m.lines, lines);
         let loaded = load_claims(&[path.clone()], &AliasMap::builtin()).unwrap();
-        assert_eq!(loaded.frame.height() as u64, lines, "{name}");
+        assert_eq!(loaded.batch.len as u64, lines, "{name}");
+        let frame = loaded.batch.to_canonical_frame().unwrap();
         assert!(loaded.issues.is_empty(), "{name}: {:?}", loaded.issues.first().map(|i| &i.message));
         for c in ["claim_id", "patient_id", "patient_birth_date", "patient_sex", "billing_npi", "dx_1", "service_date_from", "procedure_code", "units", "charge_amount"] {
-            assert_eq!(loaded.frame.column(c).unwrap().null_count(), 0, "{name}: {c} has blanks");
+            assert_eq!(frame.column(c).unwrap().null_count(), 0, "{name}: {c} has blanks");
         }
     }
 }
@@ -81,7 +82,7 @@ fn claims_have_several_lines_and_some_patient_days_span_several_claims() {
     }
 
     // The same facts, read back from the file.
-    let frame = load_claims(&[path], &AliasMap::builtin()).unwrap().frame;
+    let frame = load_claims(&[path], &AliasMap::builtin()).unwrap().batch.to_canonical_frame().unwrap();
     let per_claim = frame.clone().lazy().group_by([col("claim_id")]).agg([len().alias("n")]).collect().unwrap();
     let multi = per_claim.column("n").unwrap().u32().unwrap().iter().filter(|n| n.unwrap_or(0) > 1).count();
     assert_eq!(multi as u64, m.multi_line_claims);

@@ -1,0 +1,190 @@
+//! Column storage: text interned once per distinct value, dates as day numbers, amounts as
+//! floats. A column no input filled costs nothing.
+
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+use rhai::ImmutableString;
+
+/// A missing amount or unit count.
+pub const NO_NUMBER: f64 = f64::NAN;
+/// A missing date.
+pub const NO_DAY: i32 = i32::MIN;
+/// A missing whole number.
+pub const NO_INTEGER: i64 = i64::MIN;
+
+/// Assigns each distinct string one id (0 is the blank value). Strings are kept in one byte
+/// arena while interning, so a lookup compares plain bytes; the shared strings scripts see are
+/// made once per distinct value at the end.
+pub struct Interner {
+    table: HashTable<u32>,
+    bytes: Vec<u8>,
+    /// (start, end) in `bytes` per id; id 0 is the blank value.
+    spans: Vec<(u32, u32)>,
+    state: DefaultHashBuilder,
+    /// The last id returned: consecutive rows often repeat a value (the lines of one claim).
+    last: u32,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Interner {
+    pub fn new() -> Self {
+        Interner { table: HashTable::new(), bytes: Vec::new(), spans: vec![(0, 0)], state: DefaultHashBuilder::default(), last: 0 }
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        let (a, b) = self.spans[id as usize];
+        &self.bytes[a as usize..b as usize]
+    }
+
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        let s = s.as_bytes();
+        if self.get(self.last) == s {
+            return self.last;
+        }
+        let Interner { table, bytes, spans, state, last } = self;
+        let slice = |id: u32| {
+            let (a, b) = spans[id as usize];
+            &bytes[a as usize..b as usize]
+        };
+        let hash = state.hash_one(s);
+        if let Some(&id) = table.find(hash, |&id| slice(id) == s) {
+            *last = id;
+            return id;
+        }
+        let id = spans.len() as u32;
+        let start = bytes.len() as u32;
+        bytes.extend_from_slice(s);
+        spans.push((start, bytes.len() as u32));
+        let (bytes, spans) = (&*bytes, &*spans);
+        table.insert_unique(hash, id, |&id| {
+            let (a, b) = spans[id as usize];
+            state.hash_one(&bytes[a as usize..b as usize])
+        });
+        *last = id;
+        id
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.len() <= 1
+    }
+
+    /// The text of an id.
+    pub fn text(&self, id: u32) -> &str {
+        // Only whole `&str`s go in, so every span is valid UTF-8.
+        std::str::from_utf8(self.get(id)).expect("interned text is UTF-8")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.spans.len() as u32).map(move |id| self.text(id))
+    }
+
+    pub fn into_dict(self) -> Vec<ImmutableString> {
+        self.iter().map(ImmutableString::from).collect()
+    }
+}
+
+/// Text interned per column: codes, NPIs and ids repeat, so a value is a `u32` and clones for
+/// scripts are reference-count bumps.
+#[derive(Debug, Default, Clone)]
+pub struct TextColumn {
+    pub(crate) ids: Vec<u32>,
+    pub(crate) dict: Vec<ImmutableString>,
+}
+
+impl TextColumn {
+    pub fn new(ids: Vec<u32>, dict: Vec<ImmutableString>) -> Self {
+        debug_assert!(!dict.is_empty() && dict[0].is_empty());
+        TextColumn { ids, dict }
+    }
+
+    pub fn get(&self, row: usize) -> &ImmutableString {
+        &self.dict[self.ids[row] as usize]
+    }
+
+    pub fn id(&self, row: usize) -> u32 {
+        self.ids[row]
+    }
+
+    /// The distinct values, indexed by id; id 0 is the blank value.
+    pub fn dict(&self) -> &[ImmutableString] {
+        &self.dict
+    }
+
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Dates as day numbers (since 1970-01-01) for native code, with the ISO text scripts see built
+/// once per distinct day.
+#[derive(Debug, Default, Clone)]
+pub struct DateColumn {
+    pub(crate) days: Vec<i32>,
+    /// Distinct days, sorted, with their "YYYY-MM-DD" text.
+    text: Vec<(i32, ImmutableString)>,
+}
+
+impl DateColumn {
+    pub fn new(days: Vec<i32>) -> Self {
+        let mut distinct: Vec<i32> = days.iter().copied().filter(|&d| d != NO_DAY).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let text = distinct.into_iter().map(|d| (d, crate::dates::from_days(d).format("%Y-%m-%d").to_string().into())).collect();
+        DateColumn { days, text }
+    }
+
+    pub fn day(&self, row: usize) -> Option<i32> {
+        let d = self.days[row];
+        (d != NO_DAY).then_some(d)
+    }
+
+    pub fn days(&self) -> &[i32] {
+        &self.days
+    }
+
+    /// "YYYY-MM-DD", or "" when missing.
+    pub fn text(&self, row: usize) -> &ImmutableString {
+        static BLANK: std::sync::LazyLock<ImmutableString> = std::sync::LazyLock::new(ImmutableString::new);
+        let d = self.days[row];
+        if d == NO_DAY {
+            return &BLANK;
+        }
+        match self.text.binary_search_by_key(&d, |(day, _)| *day) {
+            Ok(i) => &self.text[i].1,
+            Err(_) => &BLANK,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    /// No input had the column, or every value was blank.
+    Null,
+    Text(TextColumn),
+    Date(DateColumn),
+    /// `NO_NUMBER` (NaN) when missing.
+    Number(Vec<f64>),
+    /// `NO_INTEGER` when missing.
+    Integer(Vec<i64>),
+}

@@ -1,0 +1,372 @@
+//! Phase 2 input: the claim lines as typed columns, plus the record groups each rule scope
+//! iterates. Built by the loader ([`build::BatchBuilder`]) straight from the input files; rule
+//! evaluation never touches Polars.
+
+pub mod build;
+pub mod column;
+pub mod groups;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use anyhow::Result;
+use polars::prelude::*;
+use rhai::{Dynamic, ImmutableString};
+
+pub use column::{ColumnData, DateColumn, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
+pub use groups::Groups;
+
+use crate::schema::{col, COLUMNS};
+
+/// Provider aggregates, one row per provider group.
+#[derive(Debug, Default, Clone)]
+pub struct ProviderAggregates {
+    pub names: Vec<String>,
+    /// values[group][column]
+    pub values: Vec<Vec<Dynamic>>,
+}
+
+#[derive(Debug)]
+pub struct Batch {
+    pub len: usize,
+    pub columns: Vec<ColumnData>,
+    /// Source file of each row (index into `sources`) and its row number within that file.
+    pub source: Vec<u32>,
+    pub source_row: Vec<u32>,
+    pub sources: Vec<String>,
+    /// rendering_npi, else billing_npi: the provider a line is attributed to.
+    pub provider: TextColumn,
+    pub claims: Groups,
+    pub patient_days: Groups,
+    pub providers: Groups,
+    pub provider_aggregates: ProviderAggregates,
+    /// (patient, procedure code) -> (day, row) sorted, built on first use by frequency rules.
+    pub patient_code_days: OnceLock<HashMap<(u32, u32), Vec<(i32, u32)>>>,
+}
+
+/// Schema position of a column by name (for names known only at run time; hot code uses
+/// `schema::col::*`).
+pub fn col_index(name: &str) -> usize {
+    COLUMNS.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("unknown canonical column {name}"))
+}
+
+static BLANK: std::sync::LazyLock<ImmutableString> = std::sync::LazyLock::new(ImmutableString::new);
+static BLANK_DICT: std::sync::LazyLock<[ImmutableString; 1]> = std::sync::LazyLock::new(|| [ImmutableString::new()]);
+
+impl Batch {
+    /// A batch from a canonical frame whose columns are all text (as the examples in rule files
+    /// and tests write them), typed by the same loader claim files go through.
+    pub fn from_text_frame(frame: &DataFrame, sources: Vec<String>) -> Result<(Batch, Vec<crate::vocab::DataIssue>)> {
+        let mut builder = build::BatchBuilder::new();
+        for s in &sources {
+            builder.add_source(s);
+        }
+        builder.append_canonical(frame, 0)?;
+        builder.finish()
+    }
+
+    /// The value a script sees: text as strings ("" when blank), dates as "YYYY-MM-DD" strings,
+    /// numbers as floats, line numbers as integers; a missing number is `()`.
+    pub fn value(&self, col: usize, row: usize) -> Dynamic {
+        match &self.columns[col] {
+            ColumnData::Null => match COLUMNS[col].kind {
+                crate::schema::Kind::Text | crate::schema::Kind::Date => Dynamic::from(ImmutableString::new()),
+                _ => Dynamic::UNIT,
+            },
+            ColumnData::Text(t) => Dynamic::from(t.get(row).clone()),
+            ColumnData::Date(d) => Dynamic::from(d.text(row).clone()),
+            ColumnData::Number(v) => {
+                let x = v[row];
+                if x.is_nan() {
+                    Dynamic::UNIT
+                } else {
+                    Dynamic::from_float(x)
+                }
+            }
+            ColumnData::Integer(v) => {
+                let x = v[row];
+                if x == NO_INTEGER {
+                    Dynamic::UNIT
+                } else {
+                    Dynamic::from_int(x)
+                }
+            }
+        }
+    }
+
+    pub fn text(&self, col: usize, row: usize) -> &str {
+        self.text_value(col, row).as_str()
+    }
+
+    /// Text and dates as the shared string a script sees ("" when blank).
+    pub fn text_value(&self, col: usize, row: usize) -> &ImmutableString {
+        match &self.columns[col] {
+            ColumnData::Text(t) => t.get(row),
+            ColumnData::Date(d) => d.text(row),
+            _ => &BLANK,
+        }
+    }
+
+    /// The interned id of a text value (0 = blank); 0 for other kinds. Equal ids mean equal
+    /// values within one batch (ids are not comparable across batches).
+    pub fn text_id(&self, col: usize, row: usize) -> u32 {
+        match &self.columns[col] {
+            ColumnData::Text(t) => t.id(row),
+            _ => 0,
+        }
+    }
+
+    /// The dictionary of a text column (id -> value; id 0 is blank); a one-entry dictionary for
+    /// a column no input filled; None for other kinds.
+    pub fn dict(&self, col: usize) -> Option<&[ImmutableString]> {
+        match &self.columns[col] {
+            ColumnData::Text(t) => Some(t.dict()),
+            ColumnData::Null if COLUMNS[col].kind == crate::schema::Kind::Text => Some(&BLANK_DICT[..]),
+            _ => None,
+        }
+    }
+
+    /// The text column's ids, or None for a column no input filled (every id is 0).
+    pub fn text_ids(&self, col: usize) -> Option<&[u32]> {
+        match &self.columns[col] {
+            ColumnData::Text(t) => Some(t.ids()),
+            _ => None,
+        }
+    }
+
+    /// The date column's day numbers (`NO_DAY` when missing), or None when no input filled it.
+    pub fn days(&self, col: usize) -> Option<&[i32]> {
+        match &self.columns[col] {
+            ColumnData::Date(d) => Some(d.days()),
+            _ => None,
+        }
+    }
+
+    /// The number column's values (`NO_NUMBER` when missing), or None when no input filled it.
+    pub fn numbers(&self, col: usize) -> Option<&[f64]> {
+        match &self.columns[col] {
+            ColumnData::Number(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn number(&self, col: usize, row: usize) -> Option<f64> {
+        match &self.columns[col] {
+            ColumnData::Number(v) => Some(v[row]).filter(|x| !x.is_nan()),
+            ColumnData::Integer(v) => Some(v[row]).filter(|&x| x != NO_INTEGER).map(|i| i as f64),
+            _ => None,
+        }
+    }
+
+    pub fn integer(&self, col: usize, row: usize) -> Option<i64> {
+        match &self.columns[col] {
+            ColumnData::Integer(v) => Some(v[row]).filter(|&x| x != NO_INTEGER),
+            _ => None,
+        }
+    }
+
+    pub fn date_days(&self, col: usize, row: usize) -> Option<i32> {
+        match &self.columns[col] {
+            ColumnData::Date(d) => d.day(row),
+            _ => None,
+        }
+    }
+
+    /// Lines of the same patient with the same procedure code whose date of service falls in the
+    /// `days` days ending on this line's date, this line included, across the whole batch.
+    pub fn count_within(&self, row: usize, days: i64) -> i64 {
+        let (Some(patient), Some(code)) = (self.text_ids(col::PATIENT_ID), self.text_ids(col::PROCEDURE_CODE)) else {
+            return 0;
+        };
+        let dos = col::SERVICE_DATE_FROM;
+        let Some(day) = self.date_days(dos, row) else { return 0 };
+        let index = self.patient_code_days.get_or_init(|| {
+            let mut m: HashMap<(u32, u32), Vec<(i32, u32)>> = HashMap::new();
+            for r in 0..self.len {
+                if let Some(d) = self.date_days(dos, r) {
+                    m.entry((patient[r], code[r])).or_default().push((d, r as u32));
+                }
+            }
+            m.values_mut().for_each(|v| v.sort_unstable());
+            m
+        });
+        let Some(list) = index.get(&(patient[row], code[row])) else { return 0 };
+        let first = day as i64 - days + 1;
+        // Same-day lines count in file order, so the limit is exceeded on the line that exceeds it.
+        list.iter().filter(|(d, r)| (*d as i64) >= first && (*d < day || (*d == day && *r <= row as u32))).count() as i64
+    }
+
+    /// `file:row` of a line, for findings a biller can trace back to the export.
+    pub fn location(&self, row: usize) -> String {
+        let file = self.sources.get(self.source[row] as usize).map(String::as_str).unwrap_or("");
+        format!("{file}:{}", self.source_row[row])
+    }
+
+    /// Selected columns as a Polars frame in their canonical types (text as String, dates as
+    /// Date, amounts as Float64, line numbers as Int64), plus `_source` and `_row`: for the few
+    /// aggregations that are Polars' job.
+    pub fn to_frame(&self, cols: &[usize]) -> Result<DataFrame> {
+        use crate::schema::Kind;
+        let mut out = Vec::with_capacity(cols.len() + 2);
+        for &c in cols {
+            let name: PlSmallStr = COLUMNS[c].name.into();
+            let column = match (&self.columns[c], COLUMNS[c].kind) {
+                (ColumnData::Text(t), _) => {
+                    Column::new(name, t.ids.iter().map(|&i| (i != 0).then(|| t.dict[i as usize].as_str())).collect::<Vec<_>>())
+                }
+                (ColumnData::Date(d), _) => {
+                    let days: Vec<Option<i32>> = d.days.iter().map(|&x| (x != NO_DAY).then_some(x)).collect();
+                    Column::new(name, days).cast(&DataType::Date)?
+                }
+                (ColumnData::Number(v), _) => Column::new(name, v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect::<Vec<_>>()),
+                (ColumnData::Integer(v), _) => {
+                    Column::new(name, v.iter().map(|&x| (x != NO_INTEGER).then_some(x)).collect::<Vec<_>>())
+                }
+                (ColumnData::Null, Kind::Text) => Column::full_null(name, self.len, &DataType::String),
+                (ColumnData::Null, Kind::Date) => Column::full_null(name, self.len, &DataType::Date),
+                (ColumnData::Null, Kind::Number) => Column::full_null(name, self.len, &DataType::Float64),
+                (ColumnData::Null, Kind::Integer) => Column::full_null(name, self.len, &DataType::Int64),
+            };
+            out.push(column);
+        }
+        out.push(Column::new("_source".into(), self.source.clone()));
+        out.push(Column::new("_row".into(), self.source_row.clone()));
+        Ok(DataFrame::new(self.len, out)?)
+    }
+
+    /// Every canonical column as a Polars frame (see [`Batch::to_frame`]).
+    pub fn to_canonical_frame(&self) -> Result<DataFrame> {
+        self.to_frame(&(0..COLUMNS.len()).collect::<Vec<_>>())
+    }
+
+    /// Approximate heap size of the columns and groups.
+    pub fn heap_bytes(&self) -> usize {
+        let column = |c: &ColumnData| match c {
+            ColumnData::Null => 0,
+            ColumnData::Text(t) => t.ids.len() * 4 + t.dict.iter().map(|s| s.len() + 32).sum::<usize>(),
+            ColumnData::Date(d) => d.days.len() * 4,
+            ColumnData::Number(v) => v.len() * 8,
+            ColumnData::Integer(v) => v.len() * 8,
+        };
+        let groups = |g: &Groups| g.heap_bytes();
+        self.columns.iter().map(column).sum::<usize>()
+            + self.provider.ids.len() * 4
+            + self.source.len() * 8
+            + groups(&self.claims)
+            + groups(&self.patient_days)
+            + groups(&self.providers)
+    }
+
+    /// Distinct non-blank values of a text column.
+    pub fn distinct_count(&self, col: usize) -> usize {
+        match &self.columns[col] {
+            ColumnData::Text(t) => {
+                let mut seen = vec![false; t.dict.len()];
+                let mut n = 0;
+                for &i in &t.ids {
+                    if i != 0 && !seen[i as usize] {
+                        seen[i as usize] = true;
+                        n += 1;
+                    }
+                }
+                n
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// Names of the provider aggregates a provider-scope rule can read, with their meaning.
+pub const PROVIDER_AGGREGATES: &[(&str, &str)] = &[
+    ("line_count", "service lines attributed to the provider"),
+    ("claim_count", "distinct claims"),
+    ("patient_count", "distinct patients"),
+    ("days_billed", "distinct dates of service"),
+    ("total_charge", "sum of line charges"),
+    ("total_units", "sum of units"),
+    ("mean_charge", "mean line charge"),
+    ("em_visits", "established-patient E/M lines (99211-99215)"),
+    ("em_high_visits", "established-patient E/M lines at level 4 or 5 (99214, 99215)"),
+    ("modifier_25_lines", "lines carrying modifier 25"),
+    ("modifier_59_lines", "lines carrying 59, XE, XS, XP or XU"),
+];
+
+/// The provider a line is attributed to: the rendering NPI, else the billing NPI.
+pub fn provider_key() -> Expr {
+    coalesce(&[col("rendering_npi"), col("billing_npi"), lit("")])
+}
+
+/// Established-patient E/M levels, lowest first.
+pub const EM_ESTABLISHED: [&str; 5] = ["99211", "99212", "99213", "99214", "99215"];
+/// New-patient E/M levels, lowest first.
+pub const EM_NEW: [&str; 4] = ["99202", "99203", "99204", "99205"];
+/// Modifier 59 and its X{EPSU} subsets.
+pub const MOD_59_FAMILY: [&str; 5] = ["59", "XE", "XS", "XP", "XU"];
+
+/// `column` holds one of `values` (false when null).
+pub(crate) fn is_in(column: &str, values: &[&str]) -> Expr {
+    col(column).is_in(lit(Series::new("v".into(), values)).implode(false), false).fill_null(false)
+}
+
+/// Any of the four modifier slots holds one of `m`.
+pub(crate) fn has_modifier(m: &[&str]) -> Expr {
+    is_in("modifier_1", m).or(is_in("modifier_2", m)).or(is_in("modifier_3", m)).or(is_in("modifier_4", m))
+}
+
+/// Provider aggregates computed natively per provider group, with Polars' semantics: sums skip
+/// missing values, distinct counts count a missing value as one value.
+pub(crate) fn provider_aggregates(batch: &Batch) -> ProviderAggregates {
+    let mut aggs = ProviderAggregates { names: PROVIDER_AGGREGATES.iter().map(|(n, _)| n.to_string()).collect(), values: Vec::new() };
+    let code = batch.dict(col::PROCEDURE_CODE).map(|d| d.to_vec()).unwrap_or_default();
+    let is_code = |codes: &[&str]| -> Vec<bool> { code.iter().map(|c| codes.contains(&c.as_str())).collect() };
+    let (em, em_high) = (is_code(&EM_ESTABLISHED), is_code(&EM_ESTABLISHED[3..]));
+    let modifier_flags = |codes: &[&str]| -> Vec<Vec<bool>> {
+        col::MODIFIERS.iter().map(|&m| batch.dict(m).map(|d| d.iter().map(|v| codes.contains(&v.as_str())).collect()).unwrap_or_default()).collect()
+    };
+    let (m25, m59) = (modifier_flags(&["25"]), modifier_flags(&MOD_59_FAMILY));
+    let has = |flags: &[Vec<bool>], row: usize| {
+        col::MODIFIERS.iter().zip(flags).any(|(&m, f)| f.get(batch.text_id(m, row) as usize).copied().unwrap_or(false))
+    };
+    let distinct = |rows: &[u32], key: &dyn Fn(usize) -> i64| -> i64 {
+        let mut v: Vec<i64> = rows.iter().map(|&r| key(r as usize)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len() as i64
+    };
+    for rows in batch.providers.iter() {
+        let mut charge = (0.0, 0usize);
+        let mut units = 0.0;
+        let (mut n_em, mut n_high, mut n25, mut n59) = (0i64, 0i64, 0i64, 0i64);
+        for &r in rows {
+            let r = r as usize;
+            if let Some(c) = batch.number(col::CHARGE_AMOUNT, r) {
+                charge.0 += c;
+                charge.1 += 1;
+            }
+            units += batch.number(col::UNITS, r).unwrap_or(0.0);
+            let c = batch.text_id(col::PROCEDURE_CODE, r) as usize;
+            n_em += i64::from(em.get(c).copied().unwrap_or(false));
+            n_high += i64::from(em_high.get(c).copied().unwrap_or(false));
+            n25 += i64::from(has(&m25, r));
+            n59 += i64::from(has(&m59, r));
+        }
+        let claims = distinct(rows, &|r| batch.text_id(col::CLAIM_ID, r) as i64);
+        let patients = distinct(rows, &|r| batch.text_id(col::PATIENT_ID, r) as i64);
+        let days = distinct(rows, &|r| batch.date_days(col::SERVICE_DATE_FROM, r).map_or(i64::MIN, i64::from));
+        let mean = if charge.1 > 0 { Dynamic::from_float(charge.0 / charge.1 as f64) } else { Dynamic::UNIT };
+        aggs.values.push(vec![
+            Dynamic::from_int(rows.len() as i64),
+            Dynamic::from_int(claims),
+            Dynamic::from_int(patients),
+            Dynamic::from_int(days),
+            Dynamic::from_float(charge.0),
+            Dynamic::from_float(units),
+            mean,
+            Dynamic::from_int(n_em),
+            Dynamic::from_int(n_high),
+            Dynamic::from_int(n25),
+            Dynamic::from_int(n59),
+        ]);
+    }
+    aggs
+}
