@@ -13,10 +13,12 @@ use crate::vocab::{amount_at_risk, Finding};
 use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
 use crate::rules::run::{self, RuleFailure};
+use crate::rules::vars::VarSource;
 use crate::rules::{self, Diagnostic, RuleMeta, Sandbox};
 use crate::vocab::{input_error, Category, DataIssue, Severity};
 use crate::schema::AliasMap;
 
+#[derive(Default)]
 pub struct AuditOptions {
     pub inputs: Vec<PathBuf>,
     pub rules_dir: PathBuf,
@@ -28,6 +30,8 @@ pub struct AuditOptions {
     pub strict: bool,
     /// External peer aggregates (CMS Physician & Other Practitioners layout) for the E/M mix.
     pub peer_table: Option<PathBuf>,
+    /// Also run every rule on every record and report findings a selector would drop.
+    pub verify_selectors: bool,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -64,6 +68,12 @@ pub struct Totals {
 pub struct AuditResult {
     pub findings: Vec<Finding>,
     pub failures: Vec<RuleFailure>,
+    /// Rules not run because a table they require is not loaded.
+    pub not_run: Vec<run::NotRun>,
+    /// What each rule cost (`--profile`).
+    pub profile: Vec<run::RuleProfile>,
+    /// With `verify_selectors`: findings a selector would have dropped.
+    pub selector_misses: Vec<Finding>,
     pub diagnostics: Vec<Diagnostic>,
     pub rules: Vec<RuleMeta>,
     pub totals: Totals,
@@ -102,18 +112,19 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
     let engine = rules::new_engine(opts.sandbox, &refdata);
     let mut ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
     ruleset.rules.retain(|r| keep(r.meta()));
-    let (batch, provider_indicators) = {
+    let (batch, provider_indicators, providers) = {
         let _span = tracing::info_span!("batch").entered();
-        let mut batch = loaded.batch;
-        // Provider indicators cost Polars group-bys; only rules that read them need them.
-        let indicators = if ruleset.rules.iter().any(|r| r.uses.contains(&"indicators")) {
+        let batch = Arc::new(loaded.batch);
+        // Provider indicators cost group-bys; only rules that read them need them.
+        let indicators = if ruleset.rules.iter().any(|r| r.reads(VarSource::Indicators)) {
             let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
             let frame = batch.to_canonical_frame()?;
-            fraud::attach(&mut batch, &frame, &refdata, external.as_ref())?
+            fraud::indicators::compute(&frame, &batch, &refdata, external.as_ref())?
         } else {
             Vec::new()
         };
-        (Arc::new(batch), indicators)
+        let providers = provider_records(&batch, &indicators);
+        (batch, indicators, providers)
     };
     let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
     if opts.strict && !compile_errors.is_empty() {
@@ -123,7 +134,8 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
 
     let output = {
         let _span = tracing::info_span!("evaluate").entered();
-        run::run_rules(&engine, &ruleset.rules, &batch)
+        let input = run::Input { batch: &batch, providers: &providers, refdata: &refdata };
+        run::run_rules(&engine, &ruleset.rules, &input, run::RunOptions { verify_selectors: opts.verify_selectors })
     };
     if opts.strict && !output.failures.is_empty() {
         anyhow::bail!(StrictFailure(output.failures.iter().map(|f| f.to_string()).collect()));
@@ -138,6 +150,9 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
     Ok(AuditResult {
         findings: all,
         failures: output.failures,
+        not_run: output.not_run,
+        profile: output.profile,
+        selector_misses: output.selector_misses,
         diagnostics: ruleset.diagnostics,
         rules,
         totals,
@@ -146,6 +161,32 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         subset_tables: refdata.subset_tables(),
         provider_indicators,
     })
+}
+
+/// Provider records with their fraud-risk indicators, for rule examples.
+pub fn example_providers(batch: &Arc<Batch>, refdata: &crate::refdata::RefData) -> Result<Vec<run::ProviderRecord>> {
+    let frame = batch.to_canonical_frame()?;
+    let indicators = fraud::indicators::compute(&frame, batch, refdata, None)?;
+    Ok(provider_records(batch, &indicators))
+}
+
+/// The records provider-scope rules run on: one per provider group of the batch.
+fn provider_records(batch: &Batch, indicators: &[ProviderIndicators]) -> Vec<run::ProviderRecord> {
+    batch
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(g, rows)| {
+            let first = rows[0] as usize;
+            run::ProviderRecord {
+                npi: batch.provider.get(first).to_string(),
+                specialty: batch.text(crate::schema::col::PROVIDER_SPECIALTY, first).to_string(),
+                aggregates: batch.provider_aggregates.values[g].clone(),
+                indicators: indicators.get(g).map(fraud::indicators::to_dynamic).unwrap_or(rhai::Dynamic::UNIT),
+                first_row: Some(rows[0]),
+            }
+        })
+        .collect()
 }
 
 /// Input problems as findings, so they are counted and shown like any other.

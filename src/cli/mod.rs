@@ -162,6 +162,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
         peer_table: args.peers,
+        ..Default::default()
     };
     let result = run_audit(&opts);
     spinner.finish();

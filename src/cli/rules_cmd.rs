@@ -187,7 +187,7 @@ fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
     for d in &set.diagnostics {
         println!("{d}");
     }
-    let outcomes = testing::run_all(&engine, &refdata, &set.rules);
+    let outcomes = testing::run_all(&engine, &refdata, &crate::audit::example_providers, &set.rules);
     let mut failed = 0;
     for o in &outcomes {
         match &o.failure {

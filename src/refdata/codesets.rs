@@ -104,6 +104,10 @@ impl Leie {
             .is_some_and(|ps| ps.iter().any(|&(from, until)| from <= d && d < until))
     }
 
+    pub fn listed(&self, npi: &str) -> bool {
+        pack::parse_npi(npi).is_some_and(|n| self.map.contains_key(&n))
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

@@ -627,6 +627,11 @@ impl RefData {
         self.service_minutes.entries()
     }
 
+    /// Whether the NPI appears on the exclusion list at all, whatever the dates.
+    pub fn npi_listed(&self, npi: &str) -> bool {
+        self.leie.listed(npi)
+    }
+
     pub fn npi_excluded(&self, npi: &str, dos: NaiveDate) -> Option<bool> {
         self.has(TableKind::Leie)
             .then(|| self.leie.excluded(npi, dos))

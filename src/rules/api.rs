@@ -1,67 +1,14 @@
 //! The functions and types rule scripts use: reporting findings, the read-only `Line` view,
 //! and helpers for codes, modifiers, dates and NPIs. Documented for authors in docs/rules.md.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use crate::batch::{col_index, Batch};
+use super::context::{push, with_state};
+use crate::batch::Batch;
 use crate::dates;
-use crate::schema::COLUMNS;
-
-/// One finding as a script reported it, before it is joined with rule metadata.
-#[derive(Debug, Clone)]
-pub struct RawFinding {
-    pub row: u32,
-    /// false for claim-, patient-day- or provider-level findings that name no line.
-    pub line_level: bool,
-    pub message: String,
-    pub amount: f64,
-}
-
-/// What the record being evaluated is, so `flag` knows where a finding belongs.
-#[derive(Debug, Default)]
-struct Current {
-    row: u32,
-    line_level: bool,
-    default_amount: f64,
-    params: Option<Arc<rhai::Map>>,
-    found: Vec<RawFinding>,
-}
-
-thread_local! {
-    // Evaluation is synchronous per rayon task, so a thread-local is the record's context.
-    static CURRENT: RefCell<Current> = RefCell::new(Current::default());
-}
-
-/// Marks the start of one evaluation on this thread.
-pub fn begin_record(row: u32, line_level: bool, default_amount: f64, params: Option<Arc<rhai::Map>>) {
-    CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        c.row = row;
-        c.line_level = line_level;
-        c.default_amount = default_amount;
-        c.params = params;
-    });
-}
-
-/// Findings reported on this thread since the last call.
-pub fn take_findings() -> Vec<RawFinding> {
-    CURRENT.with(|c| std::mem::take(&mut c.borrow_mut().found))
-}
-
-fn push(row: Option<u32>, message: &str, amount: Option<f64>) {
-    CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        let (row, line_level) = match row {
-            Some(r) => (r, true),
-            None => (c.row, c.line_level),
-        };
-        let amount = amount.unwrap_or(c.default_amount);
-        c.found.push(RawFinding { row, line_level, message: message.to_string(), amount });
-    });
-}
+use crate::schema::{col, COLUMNS};
 
 /// A read-only view of one claim line. Cheap to clone: a shared batch and a row number.
 #[derive(Clone)]
@@ -72,41 +19,35 @@ pub struct Line {
 
 impl Line {
     fn charge(&self) -> f64 {
-        self.batch.number(col_index("charge_amount"), self.row as usize).unwrap_or(0.0)
+        self.batch.number(col::CHARGE_AMOUNT, self.row as usize).unwrap_or(0.0)
     }
 
     pub fn modifiers(&self) -> Array {
-        MODIFIER_COLS
+        col::MODIFIERS
             .iter()
-            .map(|&c| self.batch.text(c, self.row as usize))
+            .map(|&c| self.batch.text_value(c, self.row as usize))
             .filter(|m| !m.is_empty())
-            .map(|m| Dynamic::from(ImmutableString::from(m)))
+            .map(|m| Dynamic::from(m.clone()))
             .collect()
     }
 
     fn has_modifier(&self, m: &str) -> bool {
-        MODIFIER_COLS.iter().any(|&c| self.batch.text(c, self.row as usize).eq_ignore_ascii_case(m))
+        col::MODIFIERS.iter().any(|&c| self.batch.text(c, self.row as usize).eq_ignore_ascii_case(m))
     }
 
     /// The diagnosis codes this line's pointers name.
     fn pointed_dx(&self) -> Array {
-        let pointers = self.batch.text(col_index("dx_pointers"), self.row as usize);
+        let pointers = self.batch.text(col::DX_POINTERS, self.row as usize);
         dx_slots(pointers)
             .into_iter()
             .filter(|slot| (1..=12).contains(slot))
             .filter_map(|slot| {
-                let code = self.batch.text(DX_COLS[slot as usize - 1], self.row as usize);
-                (!code.is_empty()).then(|| Dynamic::from(ImmutableString::from(code)))
+                let code = self.batch.text_value(col::DX[slot as usize - 1], self.row as usize);
+                (!code.is_empty()).then(|| Dynamic::from(code.clone()))
             })
             .collect()
     }
 }
-
-/// Column indexes the `Line` accessors use, resolved once instead of per call.
-static MODIFIER_COLS: std::sync::LazyLock<[usize; 4]> =
-    std::sync::LazyLock::new(|| [col_index("modifier_1"), col_index("modifier_2"), col_index("modifier_3"), col_index("modifier_4")]);
-static DX_COLS: std::sync::LazyLock<[usize; 12]> =
-    std::sync::LazyLock::new(|| std::array::from_fn(|i| col_index(&format!("dx_{}", i + 1))));
 
 /// Pointer slots 1..=12 from "AB", "1,2", "1 2 3" or "12" (single digits when unseparated).
 pub fn dx_slots(pointers: &str) -> Vec<i64> {
@@ -186,25 +127,22 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("to_string", |l: &mut Line| format!("line {} ({})", l.row, l.batch.location(l.row as usize)));
 
     // Reporting. Amounts default to the line's charge (line scope) or the record's charge.
-    engine.register_fn("flag", |msg: &str| push(None, msg, None));
-    engine.register_fn("flag", |msg: &str, amount: f64| push(None, msg, Some(amount)));
-    engine.register_fn("flag", |msg: &str, amount: i64| push(None, msg, Some(amount as f64)));
-    engine.register_fn("flag_line", |l: Line, msg: &str| push(Some(l.row), msg, Some(l.charge())));
-    engine.register_fn("flag_line", |l: Line, msg: &str, amount: f64| push(Some(l.row), msg, Some(amount)));
-    engine.register_fn("flag_line", |l: Line, msg: &str, amount: i64| push(Some(l.row), msg, Some(amount as f64)));
-
-    engine.register_fn("param", |name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
-        CURRENT.with(|c| {
-            let c = c.borrow();
-            c.params
-                .as_ref()
-                .and_then(|p| p.get(name).cloned())
-                .ok_or_else(|| format!("param: no parameter `{name}` is declared for this rule (add it under `params:`)").into())
-        })
+    type Res = Result<(), Box<EvalAltResult>>;
+    engine.register_fn("flag", |ctx: NativeCallContext, msg: &str| -> Res { push(&ctx, None, msg, None) });
+    engine.register_fn("flag", |ctx: NativeCallContext, msg: &str, amount: f64| -> Res { push(&ctx, None, msg, Some(amount)) });
+    engine.register_fn("flag", |ctx: NativeCallContext, msg: &str, amount: i64| -> Res { push(&ctx, None, msg, Some(amount as f64)) });
+    engine.register_fn("flag_line", |ctx: NativeCallContext, l: Line, msg: &str| -> Res { push(&ctx, Some(l.row), msg, Some(l.charge())) });
+    engine.register_fn("flag_line", |ctx: NativeCallContext, l: Line, msg: &str, amount: f64| -> Res { push(&ctx, Some(l.row), msg, Some(amount)) });
+    engine.register_fn("flag_line", |ctx: NativeCallContext, l: Line, msg: &str, amount: i64| -> Res {
+        push(&ctx, Some(l.row), msg, Some(amount as f64))
     });
 
-    engine.register_fn("has_param", |name: &str| {
-        CURRENT.with(|c| c.borrow().params.as_ref().is_some_and(|p| p.get(name).is_some_and(|v| !v.is_unit())))
+    engine.register_fn("param", |ctx: NativeCallContext, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
+        with_state(&ctx, |s| s.params.get(name).cloned())?
+            .ok_or_else(|| format!("param: no parameter `{name}` is declared for this rule (add it under `params:`)").into())
+    });
+    engine.register_fn("has_param", |ctx: NativeCallContext, name: &str| -> Result<bool, Box<EvalAltResult>> {
+        with_state(&ctx, |s| s.params.get(name).is_some_and(|v| !v.is_unit()))
     });
     engine.register_fn("in_range", |code: &str, lo: &str, hi: &str| in_range(code, lo, hi));
     engine.register_fn("npi_valid", |npi: &str| npi_valid(npi));

@@ -56,6 +56,14 @@ pub struct RuleMeta {
     /// The adjustment a payer applies when this edit fails (CARC/RARC).
     #[serde(default)]
     pub denial: Option<crate::vocab::Denial>,
+    /// Reference tables the rule needs (`ptp`, `mue`, ...); without them it is reported as not
+    /// run instead of finding nothing.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// What a record must have for the rule to possibly fire (see `rules::select`); the script
+    /// runs only on the records selected.
+    #[serde(default)]
+    pub select: Option<serde_yaml::Value>,
     /// Named parameters with their defaults; scripts read them with `param("name")`.
     #[serde(default)]
     pub params: BTreeMap<String, serde_yaml::Value>,

@@ -1,12 +1,15 @@
 //! Rules: files in, compiled scripts out. Each rule is compiled once; [`run`] evaluates them.
 
 pub mod api;
+pub mod check;
+pub mod context;
 pub mod meta;
 pub mod pack;
 pub mod run;
-pub mod check;
+pub mod select;
 pub mod source;
 pub mod testing;
+pub mod vars;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -17,9 +20,8 @@ use rhai::{Dynamic, Engine, Scope as RhaiScope, AST};
 pub use meta::{Category, RuleMeta, Scope, Severity};
 pub use source::{Diagnostic, RuleSource};
 
-use crate::batch::PROVIDER_AGGREGATES;
 use crate::refdata::RefData;
-use crate::schema::{Level, COLUMNS};
+use vars::{ScopeVar, VarSource};
 
 /// The reference tables for a rules folder: `--refdata DIR` when given, else the folder's own
 /// `data/` (the small hand-made set shipped in rules/data), else none.
@@ -108,24 +110,7 @@ pub fn new_engine(sandbox: Sandbox, refdata: &Arc<RefData>) -> Engine {
 
 /// Variables a script of each scope can read.
 pub fn scope_variables(scope: Scope) -> Vec<&'static str> {
-    match scope {
-        Scope::Line => {
-            let mut v: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
-            v.extend(["line", "modifiers", "provider_npi", "location"]);
-            v
-        }
-        Scope::Claim => {
-            let mut v: Vec<&str> = COLUMNS.iter().filter(|c| c.level == Level::Claim).map(|c| c.name).collect();
-            v.extend(["lines", "total_charge", "service_date_from", "service_date_to", "provider_npi"]);
-            v
-        }
-        Scope::PatientDay => vec!["patient_id", "provider_npi", "service_date", "lines"],
-        Scope::Provider => {
-            let mut v = vec!["provider_npi", "provider_specialty", "lines", "indicators"];
-            v.extend(PROVIDER_AGGREGATES.iter().map(|(n, _)| *n));
-            v
-        }
-    }
+    vars::names(scope)
 }
 
 /// A rule ready to run.
@@ -133,8 +118,10 @@ pub fn scope_variables(scope: Scope) -> Vec<&'static str> {
 pub struct CompiledRule {
     pub source: RuleSource,
     pub ast: AST,
-    /// The scope variables the script mentions; only these are pushed per record.
-    pub uses: Vec<&'static str>,
+    /// The scope variables the script mentions, resolved to their sources; only these are
+    /// pushed per record.
+    pub vars: Vec<ScopeVar>,
+    pub selector: Option<select::Selector>,
     /// Default parameters, merged with pack overrides at run time.
     pub params: Arc<rhai::Map>,
     /// Payer packs' changes to this rule, for their payers and dates.
@@ -146,7 +133,11 @@ impl CompiledRule {
         &self.source.meta
     }
     pub fn uses(&self, var: &str) -> bool {
-        self.uses.contains(&var)
+        self.vars.iter().any(|v| v.name == var)
+    }
+
+    pub fn reads(&self, source: VarSource) -> bool {
+        self.vars.iter().any(|v| v.source == source)
     }
 }
 
@@ -167,20 +158,41 @@ pub fn yaml_params_to_map(params: &BTreeMap<String, serde_yaml::Value>) -> Resul
 /// Compiles one rule against its scope's variables, so an unknown variable is a compile error
 /// with its line and column.
 pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diagnostic> {
-    let vars = scope_variables(source.meta.scope);
+    let scope_vars = vars::scope_vars(source.meta.scope);
     let mut scope = RhaiScope::new();
     // Plain (not constant) placeholders: constants would be folded into the AST.
-    for v in &vars {
-        scope.push_dynamic(*v, Dynamic::UNIT);
+    for v in &scope_vars {
+        scope.push_dynamic(v.name, Dynamic::UNIT);
     }
     let ast = engine.compile_with_scope(&scope, &source.text).map_err(|e| {
         let (line, column) = api::position_of(e.1).unwrap_or((1, 1));
         Diagnostic::error(&source.path, line, column, format!("script: {}", e.0))
     })?;
     let words = identifiers(&source.text);
-    let uses = vars.into_iter().filter(|v| words.contains(v)).collect();
+    let vars = scope_vars.into_iter().filter(|v| words.contains(v.name)).collect();
     let params = yaml_params_to_map(&source.meta.params).map_err(|e| Diagnostic::error(&source.path, 1, 1, e))?;
-    Ok(CompiledRule { source, ast, uses, params: Arc::new(params), overrides: Vec::new() })
+    let key_line = |key: &str| {
+        source.text.lines().position(|l| l.starts_with(&format!("{key}:"))).map(|i| i + 1).unwrap_or(1)
+    };
+    for table in &source.meta.requires {
+        if crate::refdata::TableKind::from_name(table).is_none() {
+            return Err(Diagnostic::error(&source.path, key_line("requires"), 1, format!("metadata: requires: `{table}` is not a reference table")));
+        }
+    }
+    let selector = match &source.meta.select {
+        None => None,
+        Some(v) => {
+            if source.meta.scope == Scope::Provider {
+                return Err(Diagnostic::error(&source.path, key_line("select"), 1, "metadata: select: provider rules take no selector (they run once per provider)"));
+            }
+            let sel = select::parse(v).map_err(|e| Diagnostic::error(&source.path, key_line("select"), 1, format!("metadata: select: {e}")))?;
+            if let Some(p) = sel.params().into_iter().find(|p| !source.meta.params.contains_key(*p)) {
+                return Err(Diagnostic::error(&source.path, key_line("select"), 1, format!("metadata: select: parameter `{p}` is not declared under `params:`")));
+            }
+            Some(sel)
+        }
+    };
+    Ok(CompiledRule { source, ast, vars, selector, params: Arc::new(params), overrides: Vec::new() })
 }
 
 /// Rules found under a folder: compiled ones, and diagnostics for the rest.

@@ -1,18 +1,27 @@
 //! Phase 2: evaluate compiled rules over a batch, in parallel with rayon.
 //!
-//! Work is split into (rule, chunk of records) tasks. Each task reuses one Rhai scope and pushes
-//! only the variables its script mentions. Polars is never called from here.
+//! First each rule's selector picks its candidate records, natively over whole columns; then
+//! the work is split into (rule, chunk of candidates) tasks. Each task reuses one Rhai scope,
+//! pushes only the variables its script mentions, and carries its evaluation state in the run's
+//! tag. Polars is never called from here.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use rhai::{Array, Dynamic, Engine, ImmutableString, Scope as RhaiScope};
+use serde::Serialize;
 
-use super::api::{self, Line, RawFinding};
+use super::api::Line;
+use super::context::{self, EvalContext, RawFinding};
+use super::select::{select_records, SelectCtx};
+use super::vars::VarSource;
 use super::{CompiledRule, Scope};
-use crate::batch::{col_index, Batch};
-use crate::vocab::Finding;
+use crate::batch::Batch;
+use crate::refdata::RefData;
+use crate::schema::col;
+use crate::vocab::{Finding, Severity};
 
 /// A rule that failed at run time; its remaining records were skipped.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,7 +31,7 @@ pub struct RuleFailure {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// The claim line being evaluated when it failed.
+    /// The claim line (or provider) being evaluated when it failed.
     pub record: String,
 }
 
@@ -36,74 +45,205 @@ impl std::fmt::Display for RuleFailure {
     }
 }
 
+/// One provider as provider-scope rules see it: aggregates and indicators, no lines (a
+/// provider's lines may span partitions).
+#[derive(Debug, Clone)]
+pub struct ProviderRecord {
+    pub npi: String,
+    pub specialty: String,
+    /// Values of `batch::PROVIDER_AGGREGATES`, in that order.
+    pub aggregates: Vec<Dynamic>,
+    /// The `indicators` map; `()` when not computed.
+    pub indicators: Dynamic,
+    /// The provider's first line in the batch, where its findings were anchored.
+    pub first_row: Option<u32>,
+}
+
+/// A rule that did not run because a reference table it requires is not loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotRun {
+    pub rule_id: String,
+    pub missing: Vec<String>,
+}
+
+/// What one rule cost: `audit --profile`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RuleProfile {
+    pub rule_id: String,
+    pub scope: &'static str,
+    /// Records of the rule's scope.
+    pub records: usize,
+    /// Records its selector selected (all of them without a selector).
+    pub selected: usize,
+    pub evaluations: u64,
+    pub findings: usize,
+    pub select_seconds: f64,
+    pub eval_seconds: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Also run every rule on every record, and report the findings its selector dropped.
+    pub verify_selectors: bool,
+}
+
 #[derive(Default)]
 pub struct RunOutput {
     pub findings: Vec<Finding>,
     pub failures: Vec<RuleFailure>,
-    /// Script evaluations performed (records x rules that applied).
+    /// Script evaluations performed.
     pub evaluations: u64,
+    pub profile: Vec<RuleProfile>,
+    pub not_run: Vec<NotRun>,
+    /// With `verify_selectors`: findings a rule makes on every record that its selector's
+    /// candidates miss. Empty means every selector is safe on this batch.
+    pub selector_misses: Vec<Finding>,
 }
 
-const CHUNK: usize = 512;
+const CHUNK: usize = 256;
 
-/// One record of a scope: the rows it covers. Line scope uses `first` alone.
-struct Record<'a> {
-    rows: &'a [u32],
+/// What the rules run over.
+pub struct Input<'a> {
+    pub batch: &'a Arc<Batch>,
+    pub providers: &'a [ProviderRecord],
+    pub refdata: &'a RefData,
 }
 
-/// Runs every rule on every record of its scope.
-pub fn run_rules(engine: &Engine, rules: &[CompiledRule], batch: &Arc<Batch>) -> RunOutput {
-    let all_rows: Vec<u32> = (0..batch.len as u32).collect();
-    let tasks: Vec<(usize, usize, usize)> = rules
+/// A rule prepared for this batch: what it applies to and which records to evaluate.
+struct Planned<'r> {
+    rule: &'r CompiledRule,
+    candidates: Vec<u32>,
+    /// Every record, for `verify_selectors` (None when the rule has no selector).
+    all: Option<Vec<u32>>,
+    records: usize,
+    select_seconds: f64,
+}
+
+/// Runs the rules: each on the records its selector selects (all records without one).
+pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: RunOptions) -> RunOutput {
+    let mut out = RunOutput::default();
+    let (runnable, not_run): (Vec<&CompiledRule>, Vec<&CompiledRule>) =
+        rules.iter().partition(|r| r.meta().requires.iter().all(|t| input.refdata.has_table(t)));
+    out.not_run = not_run
+        .iter()
+        .map(|r| NotRun {
+            rule_id: r.meta().id.clone(),
+            missing: r.meta().requires.iter().filter(|t| !input.refdata.has_table(t)).cloned().collect(),
+        })
+        .collect();
+
+    let planned: Vec<Planned> = runnable.par_iter().map(|rule| plan(rule, input, opts)).collect();
+
+    let (findings, failures, stats) = evaluate(engine, &planned, input, |p| &p.candidates);
+    out.findings = findings;
+    out.failures = failures;
+    out.evaluations = stats.iter().map(|s| s.0).sum();
+    out.profile = planned
+        .iter()
+        .zip(&stats)
+        .map(|(p, s)| RuleProfile {
+            rule_id: p.rule.meta().id.clone(),
+            scope: p.rule.meta().scope.as_str(),
+            records: p.records,
+            selected: p.candidates.len(),
+            evaluations: s.0,
+            findings: out.findings.iter().filter(|f| f.rule_id == p.rule.meta().id).count(),
+            select_seconds: p.select_seconds,
+            eval_seconds: s.1,
+        })
+        .collect();
+
+    if opts.verify_selectors {
+        let with_selector: Vec<&Planned> = planned.iter().filter(|p| p.all.is_some()).collect();
+        let owned: Vec<Planned> = with_selector
+            .iter()
+            .map(|p| Planned { rule: p.rule, candidates: Vec::new(), all: p.all.clone(), records: p.records, select_seconds: 0.0 })
+            .collect();
+        let (everything, _, _) = evaluate(engine, &owned, input, |p| p.all.as_ref().expect("verified rules have all records"));
+        let key = |f: &Finding| (f.rule_id.clone(), f.claim_id.clone(), f.line_number, f.message.clone(), f.location.clone(), f.provider_npi.clone());
+        let kept: std::collections::HashSet<_> = out.findings.iter().map(key).collect();
+        out.selector_misses = everything.into_iter().filter(|f| !kept.contains(&key(f))).collect();
+    }
+    out
+}
+
+fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions) -> Planned<'r> {
+    let started = Instant::now();
+    let records = record_count(rule.meta().scope, input);
+    let all = || (0..records as u32).collect::<Vec<u32>>();
+    let Some(selector) = &rule.selector else {
+        return Planned { rule, candidates: all(), all: None, records, select_seconds: 0.0 };
+    };
+    let applicable = applicable_rows(rule, input.batch);
+    let cx = SelectCtx { batch: input.batch, refdata: input.refdata, rule, applicable: applicable.as_deref() };
+    let candidates = select_records(selector, &cx, rule.meta().scope);
+    Planned {
+        rule,
+        candidates,
+        all: opts.verify_selectors.then(all),
+        records,
+        select_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Evaluates each planned rule on the records `which` gives. Returns the findings (less those of
+/// rules that failed), the failures, and per rule (evaluations, seconds).
+fn evaluate<'p>(
+    engine: &Engine,
+    planned: &'p [Planned],
+    input: &Input,
+    which: impl Fn(&'p Planned) -> &'p Vec<u32> + Sync,
+) -> (Vec<Finding>, Vec<RuleFailure>, Vec<(u64, f64)>) {
+    let tasks: Vec<(usize, usize, usize)> = planned
         .iter()
         .enumerate()
-        .flat_map(|(r, rule)| {
-            let n = record_count(rule.meta().scope, batch);
+        .flat_map(|(r, p)| {
+            let n = which(p).len();
             (0..n).step_by(CHUNK).map(move |start| (r, start, (start + CHUNK).min(n)))
         })
         .collect();
-    let aborted: Vec<AtomicBool> = rules.iter().map(|_| AtomicBool::new(false)).collect();
+    let aborted: Vec<AtomicBool> = planned.iter().map(|_| AtomicBool::new(false)).collect();
+    let evaluations: Vec<AtomicU64> = planned.iter().map(|_| AtomicU64::new(0)).collect();
+    let nanos: Vec<AtomicU64> = planned.iter().map(|_| AtomicU64::new(0)).collect();
     let failures = Mutex::new(Vec::new());
-    let evaluations = std::sync::atomic::AtomicU64::new(0);
 
     let findings: Vec<Finding> = tasks
         .par_iter()
         .flat_map_iter(|&(r, start, end)| {
-            let rule = &rules[r];
+            let started = Instant::now();
+            let rule = planned[r].rule;
             let mut out = Vec::new();
             if aborted[r].load(Ordering::Relaxed) {
                 return out;
             }
+            let ctx = EvalContext::new();
+            let mut caches = rhai::Caches::new();
             let mut scope = RhaiScope::new();
             let mut evaluated = 0u64;
-            for i in start..end {
-                let record = record_at(rule.meta().scope, batch, &all_rows, i);
-                let Some(lines) = applicable_lines(rule, batch, record.rows) else { continue };
-                let over = payer_override(rule, batch, lines[0]);
-                scope.rewind(0);
-                let (anchor, line_level, default_amount) = push_variables(&mut scope, rule, batch, &lines, i);
-                let params = over.map(|o| o.params.clone()).unwrap_or_else(|| rule.params.clone());
-                api::begin_record(anchor, line_level, default_amount, Some(params));
+            for &record in &which(&planned[r])[start..end] {
+                let Some(bound) = bind(&mut scope, rule, input, record as usize) else { continue };
+                let params = bound.params.unwrap_or_else(|| rule.params.clone());
+                ctx.begin(bound.anchor, bound.line_level, bound.default_amount, params);
                 evaluated += 1;
-                if let Err(err) = engine.run_ast_with_scope(&mut scope, &rule.ast) {
-                    api::take_findings();
+                if let Err(err) = context::run(engine, &mut scope, &rule.ast, &ctx, &mut caches) {
                     if !aborted[r].swap(true, Ordering::Relaxed) {
-                        let (line, column) = api::position_of(err.position()).unwrap_or((1, 1));
+                        let (line, column) = super::api::position_of(err.position()).unwrap_or((1, 1));
                         failures.lock().expect("failure list").push(RuleFailure {
                             rule_id: rule.meta().id.clone(),
                             path: rule.source.path.display().to_string(),
                             line,
                             column,
                             message: err.to_string(),
-                            record: describe_row(batch, anchor),
+                            record: describe(input, rule.meta().scope, record as usize, bound.anchor),
                         });
                     }
                     break;
                 }
-                let severity = over.and_then(|o| o.severity).unwrap_or(rule.meta().severity);
-                out.extend(api::take_findings().into_iter().map(|f| to_finding(rule, batch, f, severity)));
+                let severity = bound.severity.unwrap_or(rule.meta().severity);
+                out.extend(ctx.take_findings().into_iter().map(|f| to_finding(rule, input, record as usize, f, severity)));
             }
-            evaluations.fetch_add(evaluated, Ordering::Relaxed);
+            evaluations[r].fetch_add(evaluated, Ordering::Relaxed);
+            nanos[r].fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             out
         })
         .collect();
@@ -113,68 +253,64 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], batch: &Arc<Batch>) ->
     // A failed rule's findings are partial; drop them rather than report half a rule.
     let failed: Vec<&str> = failures.iter().map(|f| f.rule_id.as_str()).collect();
     let findings = findings.into_iter().filter(|f| !failed.contains(&f.rule_id.as_str())).collect();
-    RunOutput { findings, failures, evaluations: evaluations.into_inner() }
+    let stats = evaluations.iter().zip(&nanos).map(|(e, n)| (e.load(Ordering::Relaxed), n.load(Ordering::Relaxed) as f64 / 1e9)).collect();
+    (findings, failures, stats)
 }
 
-fn record_count(scope: Scope, batch: &Batch) -> usize {
+fn record_count(scope: Scope, input: &Input) -> usize {
+    let batch = input.batch;
     match scope {
         Scope::Line => batch.len,
         Scope::Claim => batch.claims.len(),
         Scope::PatientDay => batch.patient_days.len(),
-        Scope::Provider => batch.providers.len(),
+        Scope::Provider => input.providers.len(),
     }
 }
 
-fn record_at<'a>(scope: Scope, batch: &'a Batch, all_rows: &'a [u32], i: usize) -> Record<'a> {
-    let rows = match scope {
-        Scope::Line => &all_rows[i..=i],
+fn record_rows<'a>(scope: Scope, batch: &'a Batch, i: usize, one: &'a mut [u32; 1]) -> &'a [u32] {
+    match scope {
+        Scope::Line => {
+            one[0] = i as u32;
+            &one[..]
+        }
         Scope::Claim => batch.claims.get(i),
         Scope::PatientDay => batch.patient_days.get(i),
-        Scope::Provider => batch.providers.get(i),
-    };
-    Record { rows }
+        Scope::Provider => &[],
+    }
 }
 
 /// The pack override in force for a line's payer and date of service, if any.
-fn payer_override<'a>(rule: &'a CompiledRule, batch: &Batch, row: u32) -> Option<&'a super::pack::PayerOverride> {
+pub(crate) fn payer_override<'a>(rule: &'a CompiledRule, batch: &Batch, row: u32) -> Option<&'a super::pack::PayerOverride> {
     if rule.overrides.is_empty() {
         return None;
     }
-    let payer = batch.text(col_index("payer_id"), row as usize);
-    let day = batch.date_days(col_index("service_date_from"), row as usize);
+    let payer = batch.text(col::PAYER_ID, row as usize);
+    let day = batch.date_days(col::SERVICE_DATE_FROM, row as usize);
     rule.overrides.iter().map(|o| o.as_ref()).find(|o| o.matches(payer, day))
 }
 
-/// The lines of a record this rule applies to, by payer and date of service, less those whose
-/// payer pack disables the rule; None when none.
-fn applicable_lines(rule: &CompiledRule, batch: &Batch, rows: &[u32]) -> Option<Vec<u32>> {
-    let any_disabled = rule.overrides.iter().any(|o| o.disabled);
-    if any_disabled {
-        let kept: Vec<u32> =
-            rows.iter().copied().filter(|&r| !payer_override(rule, batch, r).is_some_and(|o| o.disabled)).collect();
-        if kept.is_empty() {
-            return None;
-        }
-        return applicable_unpacked(rule, batch, &kept);
-    }
-    applicable_unpacked(rule, batch, rows)
+/// Whether a rule's lines can be filtered at all: payers, dates or packs that disable it.
+fn restricted(rule: &CompiledRule) -> bool {
+    let meta = rule.meta();
+    meta.scope != Scope::Provider
+        && (!meta.payers.is_empty() || meta.effective_from.is_some() || meta.effective_to.is_some() || rule.overrides.iter().any(|o| o.disabled))
 }
 
-fn applicable_unpacked(rule: &CompiledRule, batch: &Batch, rows: &[u32]) -> Option<Vec<u32>> {
+fn applies(rule: &CompiledRule, batch: &Batch, row: u32) -> bool {
     let meta = rule.meta();
-    let unrestricted = meta.payers.is_empty() && meta.effective_from.is_none() && meta.effective_to.is_none();
-    if unrestricted || meta.scope == Scope::Provider {
-        return (!rows.is_empty()).then(|| rows.to_vec());
-    }
-    let payer = col_index("payer_id");
-    let dos = col_index("service_date_from");
-    let kept: Vec<u32> = rows
-        .iter()
-        .copied()
-        .filter(|&r| {
-            meta.applies_to_payer(batch.text(payer, r as usize)) && meta.in_effect_on(batch.date_days(dos, r as usize))
-        })
-        .collect();
+    !payer_override(rule, batch, row).is_some_and(|o| o.disabled)
+        && meta.applies_to_payer(batch.text(col::PAYER_ID, row as usize))
+        && meta.in_effect_on(batch.date_days(col::SERVICE_DATE_FROM, row as usize))
+}
+
+/// The lines a rule applies to, by payer, date of service and payer pack; None when all.
+fn applicable_rows(rule: &CompiledRule, batch: &Batch) -> Option<Vec<bool>> {
+    restricted(rule).then(|| (0..batch.len as u32).into_par_iter().map(|r| applies(rule, batch, r)).collect())
+}
+
+/// The lines of a record this rule applies to; None when none.
+fn applicable_lines(rule: &CompiledRule, batch: &Batch, rows: &[u32]) -> Option<Vec<u32>> {
+    let kept: Vec<u32> = if restricted(rule) { rows.iter().copied().filter(|&r| applies(rule, batch, r)).collect() } else { rows.to_vec() };
     (!kept.is_empty()).then_some(kept)
 }
 
@@ -182,81 +318,68 @@ fn line_array(batch: &Arc<Batch>, rows: &[u32]) -> Array {
     rows.iter().map(|&row| Dynamic::from(Line { batch: batch.clone(), row })).collect()
 }
 
-/// Pushes the record's variables; returns the anchor row, whether findings default to that line,
-/// and the default amount at risk.
-fn push_variables(
-    scope: &mut RhaiScope<'static>,
-    rule: &CompiledRule,
-    batch: &Arc<Batch>,
-    rows: &[u32],
-    record_index: usize,
-) -> (u32, bool, f64) {
+/// A record bound into the scope.
+struct Bound {
+    /// The record's first applicable line; None for providers.
+    anchor: Option<u32>,
+    line_level: bool,
+    default_amount: f64,
+    params: Option<Arc<rhai::Map>>,
+    severity: Option<Severity>,
+}
+
+/// Pushes the record's variables; None when the rule applies to none of its lines.
+fn bind(scope: &mut RhaiScope<'static>, rule: &CompiledRule, input: &Input, record: usize) -> Option<Bound> {
+    let batch = input.batch;
+    let kind = rule.meta().scope;
+    scope.rewind(0);
+    if kind == Scope::Provider {
+        let p = &input.providers[record];
+        for v in &rule.vars {
+            let value = match v.source {
+                VarSource::ProviderNpi => Dynamic::from(ImmutableString::from(p.npi.as_str())),
+                VarSource::ProviderSpecialty => Dynamic::from(ImmutableString::from(p.specialty.as_str())),
+                VarSource::Indicators => p.indicators.clone(),
+                VarSource::Aggregate(k) => p.aggregates.get(k).cloned().unwrap_or(Dynamic::UNIT),
+                _ => Dynamic::UNIT,
+            };
+            scope.push_constant_dynamic(v.name, value);
+        }
+        return Some(Bound { anchor: p.first_row, line_level: false, default_amount: 0.0, params: None, severity: None });
+    }
+    let mut one = [0u32; 1];
+    let rows = applicable_lines(rule, batch, record_rows(kind, batch, record, &mut one))?;
     let anchor = rows[0];
     let a = anchor as usize;
-    let charge = col_index("charge_amount");
-    let total: f64 = rows.iter().filter_map(|&r| batch.number(charge, r as usize)).sum();
-    match rule.meta().scope {
-        Scope::Line => {
-            for name in &rule.uses {
-                let value = match *name {
-                    "line" => Dynamic::from(Line { batch: batch.clone(), row: anchor }),
-                    "modifiers" => Dynamic::from(Line { batch: batch.clone(), row: anchor }.modifiers()),
-                    "provider_npi" => Dynamic::from(batch.provider.get(a).clone()),
-                    "location" => Dynamic::from(batch.location(a)),
-                    col => batch.value(col_index(col), a),
-                };
-                scope.push_constant_dynamic(*name, value);
-            }
-            (anchor, true, batch.number(charge, a).unwrap_or(0.0))
-        }
-        Scope::Claim => {
-            let dos = col_index("service_date_from");
-            let dos_to = col_index("service_date_to");
-            for name in &rule.uses {
-                let value = match *name {
-                    "lines" => Dynamic::from(line_array(batch, rows)),
-                    "total_charge" => Dynamic::from_float(total),
-                    "provider_npi" => Dynamic::from(batch.provider.get(a).clone()),
-                    "service_date_from" => extreme_date(batch, dos, rows, false),
-                    "service_date_to" => extreme_date(batch, dos_to, rows, true),
-                    col => batch.value(col_index(col), a),
-                };
-                scope.push_constant_dynamic(*name, value);
-            }
-            (anchor, false, total)
-        }
-        Scope::PatientDay => {
-            for name in &rule.uses {
-                let value = match *name {
-                    "lines" => Dynamic::from(line_array(batch, rows)),
-                    "patient_id" => batch.value(col_index("patient_id"), a),
-                    "provider_npi" => Dynamic::from(batch.provider.get(a).clone()),
-                    "service_date" => batch.value(col_index("service_date_from"), a),
-                    _ => Dynamic::UNIT,
-                };
-                scope.push_constant_dynamic(*name, value);
-            }
-            (anchor, false, 0.0)
-        }
-        Scope::Provider => {
-            let aggs = &batch.provider_aggregates;
-            for name in &rule.uses {
-                let value = match *name {
-                    "lines" => Dynamic::from(line_array(batch, rows)),
-                    "provider_npi" => Dynamic::from(batch.provider.get(a).clone()),
-                    "provider_specialty" => batch.value(col_index("provider_specialty"), a),
-                    agg => aggs
-                        .names
-                        .iter()
-                        .position(|n| n == agg)
-                        .map(|k| aggs.values[record_index][k].clone())
-                        .unwrap_or(Dynamic::UNIT),
-                };
-                scope.push_constant_dynamic(*name, value);
-            }
-            (anchor, false, 0.0)
-        }
+    let over = payer_override(rule, batch, anchor);
+    let total = || rows.iter().filter_map(|&r| batch.number(col::CHARGE_AMOUNT, r as usize)).sum::<f64>();
+    for v in &rule.vars {
+        let value = match v.source {
+            VarSource::Column(c) => batch.value(c, a),
+            VarSource::Line => Dynamic::from(Line { batch: batch.clone(), row: anchor }),
+            VarSource::Modifiers => Dynamic::from(Line { batch: batch.clone(), row: anchor }.modifiers()),
+            VarSource::ProviderNpi => Dynamic::from(batch.provider.get(a).clone()),
+            VarSource::Location => Dynamic::from(batch.location(a)),
+            VarSource::Lines => Dynamic::from(line_array(batch, &rows)),
+            VarSource::TotalCharge => Dynamic::from_float(total()),
+            VarSource::EarliestDate(c) => extreme_date(batch, c, &rows, false),
+            VarSource::LatestDate(c) => extreme_date(batch, c, &rows, true),
+            VarSource::ProviderSpecialty | VarSource::Indicators | VarSource::Aggregate(_) => Dynamic::UNIT,
+        };
+        scope.push_constant_dynamic(v.name, value);
     }
+    let (line_level, default_amount) = match kind {
+        Scope::Line => (true, batch.number(col::CHARGE_AMOUNT, a).unwrap_or(0.0)),
+        Scope::Claim => (false, total()),
+        _ => (false, 0.0),
+    };
+    Some(Bound {
+        anchor: Some(anchor),
+        line_level,
+        default_amount,
+        params: over.map(|o| o.params.clone()),
+        severity: over.and_then(|o| o.severity),
+    })
 }
 
 fn extreme_date(batch: &Batch, col: usize, rows: &[u32], latest: bool) -> Dynamic {
@@ -270,29 +393,52 @@ fn extreme_date(batch: &Batch, col: usize, rows: &[u32], latest: bool) -> Dynami
     }
 }
 
-fn describe_row(batch: &Batch, row: u32) -> String {
-    let r = row as usize;
-    let line = batch.integer(col_index("line_number"), r).map(|l| format!(" line {l}")).unwrap_or_default();
-    format!("claim {}{line} ({})", batch.text(col_index("claim_id"), r), batch.location(r))
+fn describe(input: &Input, scope: Scope, record: usize, anchor: Option<u32>) -> String {
+    match anchor {
+        Some(row) => {
+            let batch = input.batch;
+            let r = row as usize;
+            let line = batch.integer(col::LINE_NUMBER, r).map(|l| format!(" line {l}")).unwrap_or_default();
+            format!("claim {}{line} ({})", batch.text(col::CLAIM_ID, r), batch.location(r))
+        }
+        None if scope == Scope::Provider => format!("provider {}", input.providers[record].npi),
+        None => "a record".into(),
+    }
 }
 
-fn to_finding(rule: &CompiledRule, batch: &Batch, raw: RawFinding, severity: super::Severity) -> Finding {
+fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding, severity: Severity) -> Finding {
     let meta = rule.meta();
-    let r = raw.row as usize;
-    let text = |name: &str| batch.text(col_index(name), r).to_string();
-    Finding {
-        claim_id: text("claim_id"),
-        line_number: if raw.line_level { batch.integer(col_index("line_number"), r) } else { None },
+    let base = |claim_id: String, line_number, payer_id, provider_npi, patient_id, service_date, location| Finding {
+        claim_id,
+        line_number,
         rule_id: meta.id.clone(),
         severity,
         category: meta.category,
-        message: raw.message,
+        message: raw.message.clone(),
         amount_at_risk: raw.amount,
         citation: meta.citation.clone(),
-        payer_id: text("payer_id"),
-        provider_npi: batch.provider.get(r).to_string(),
-        patient_id: text("patient_id"),
-        service_date: text("service_date_from"),
-        location: batch.location(r),
+        payer_id,
+        provider_npi,
+        patient_id,
+        service_date,
+        location,
+    };
+    match raw.row {
+        Some(row) => {
+            let batch = input.batch;
+            let r = row as usize;
+            let text = |c: usize| batch.text(c, r).to_string();
+            base(
+                text(col::CLAIM_ID),
+                if raw.line_level { batch.integer(col::LINE_NUMBER, r) } else { None },
+                text(col::PAYER_ID),
+                batch.provider.get(r).to_string(),
+                text(col::PATIENT_ID),
+                text(col::SERVICE_DATE_FROM),
+                batch.location(r),
+            )
+        }
+        // A provider finding belongs to the provider, not to any claim.
+        None => base(String::new(), None, String::new(), input.providers[record].npi.clone(), String::new(), String::new(), String::new()),
     }
 }

@@ -9,7 +9,8 @@ use polars::prelude::*;
 use rhai::Engine;
 
 use super::meta::{Example, Expected};
-use super::{run, yaml_params_to_map, CompiledRule};
+use super::run::{self, ProviderRecord};
+use super::{yaml_params_to_map, CompiledRule};
 use crate::batch::Batch;
 use crate::vocab::Finding;
 use crate::refdata::RefData;
@@ -53,8 +54,12 @@ fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
-/// Builds the canonical frame for an example's lines through the normal normaliser.
-pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>], refdata: &RefData) -> Result<Batch> {
+/// Builds the provider records for an example's batch (the provider aggregates and fraud-risk
+/// indicators live above the rule engine, so the caller supplies them).
+pub type ProviderSource<'a> = &'a (dyn Fn(&Arc<Batch>, &RefData) -> Result<Vec<ProviderRecord>> + Sync);
+
+/// Builds the batch for an example's lines through the normal loader.
+pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>]) -> Result<Batch> {
     for (i, line) in lines.iter().enumerate() {
         if let Some(bad) = line.keys().find(|k| crate::schema::column(k).is_none()) {
             anyhow::bail!("line {}: `{bad}` is not a canonical column (see `claimlint schema`)", i + 1);
@@ -77,12 +82,10 @@ pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>], refdata: &Re
     columns.push(Column::new("_row".into(), (1..=n as u32).collect::<Vec<_>>()));
     let raw = DataFrame::new(n, columns)?;
     let sources = vec!["example".to_string()];
-    let (mut batch, issues) = Batch::from_text_frame(&raw, sources)?;
+    let (batch, issues) = Batch::from_text_frame(&raw, sources)?;
     if let Some(issue) = issues.first() {
         anyhow::bail!("line {}: {}", issue.row.unwrap_or(0), issue.message);
     }
-    let frame = batch.to_canonical_frame()?;
-    crate::fraud::attach(&mut batch, &frame, refdata, None)?;
     Ok(batch)
 }
 
@@ -120,10 +123,16 @@ fn describe_actual(f: &Finding) -> String {
 }
 
 /// Runs one example; None when it passes, else a diff of expected against actual findings.
-pub fn run_example(engine: &Engine, refdata: &RefData, rule: &CompiledRule, example: &Example) -> Option<String> {
-    let batch = match example_batch(&example.lines, refdata) {
+/// The example runs with and without the rule's selector: a finding the selector would drop is
+/// a failure.
+pub fn run_example(engine: &Engine, refdata: &RefData, providers: ProviderSource, rule: &CompiledRule, example: &Example) -> Option<String> {
+    let batch = match example_batch(&example.lines) {
         Ok(b) => Arc::new(b),
         Err(e) => return Some(format!("example lines cannot be loaded: {e:#}")),
+    };
+    let providers = match providers(&batch, refdata) {
+        Ok(p) => p,
+        Err(e) => return Some(format!("provider indicators cannot be computed: {e:#}")),
     };
     let mut rule = rule.clone();
     if !example.params.is_empty() {
@@ -134,9 +143,17 @@ pub fn run_example(engine: &Engine, refdata: &RefData, rule: &CompiledRule, exam
         }
         rule.params = Arc::new(params);
     }
-    let out = run::run_rules(engine, std::slice::from_ref(&rule), &batch);
+    let input = run::Input { batch: &batch, providers: &providers, refdata };
+    let out = run::run_rules(engine, std::slice::from_ref(&rule), &input, run::RunOptions { verify_selectors: true });
     if let Some(f) = out.failures.first() {
         return Some(format!("the rule failed: {f}"));
+    }
+    if let Some(n) = out.not_run.first() {
+        return Some(format!("the rule did not run: it requires {} (not loaded)", n.missing.join(", ")));
+    }
+    if !out.selector_misses.is_empty() {
+        let missed: Vec<String> = out.selector_misses.iter().map(|f| format!("  ! selector drops: {}", describe_actual(f))).collect();
+        return Some(format!("the rule's selector does not select records the script flags:\n{}", missed.join("\n")));
     }
     let mut unmatched: Vec<&Finding> = out.findings.iter().collect();
     let mut missing = Vec::new();
@@ -161,7 +178,7 @@ pub fn run_example(engine: &Engine, refdata: &RefData, rule: &CompiledRule, exam
     Some(diff)
 }
 
-pub fn run_all(engine: &Engine, refdata: &RefData, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
+pub fn run_all(engine: &Engine, refdata: &RefData, providers: ProviderSource, rules: &[CompiledRule]) -> Vec<ExampleOutcome> {
     let mut out = Vec::new();
     for rule in rules {
         for example in &rule.meta().examples {
@@ -169,7 +186,7 @@ pub fn run_all(engine: &Engine, refdata: &RefData, rules: &[CompiledRule]) -> Ve
                 rule_id: rule.meta().id.clone(),
                 path: rule.source.path.display().to_string(),
                 example: example.name.clone(),
-                failure: run_example(engine, refdata, rule, example),
+                failure: run_example(engine, refdata, providers, rule, example),
             });
         }
     }

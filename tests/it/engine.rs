@@ -83,7 +83,7 @@ fn shipped_rule_examples_all_pass() {
     let engine = claimlint::rules::new_engine(Default::default(), &refdata);
     let set = claimlint::rules::load_rules(&engine, &rules).unwrap();
     assert!(set.diagnostics.iter().all(|d| d.is_warning), "{:?}", set.diagnostics);
-    let outcomes = claimlint::rules::testing::run_all(&engine, &refdata, &set.rules);
+    let outcomes = claimlint::rules::testing::run_all(&engine, &refdata, &claimlint::audit::example_providers, &set.rules);
     assert!(outcomes.len() >= 12, "only {} examples", outcomes.len());
     let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
@@ -98,7 +98,7 @@ fn a_wrong_expectation_fails_with_a_readable_diff() {
     let text = text.replacen("line_number: 1, message_contains: \"units\"", "line_number: 2, message_contains: \"units\"", 1);
     let rule = compile(&engine, parse_rule_text(std::path::Path::new("units.rhai"), text).unwrap()).unwrap();
     let failing: Vec<_> =
-        rule.meta().examples.iter().filter_map(|e| claimlint::rules::testing::run_example(&engine, &Default::default(), &rule, e)).collect();
+        rule.meta().examples.iter().filter_map(|e| claimlint::rules::testing::run_example(&engine, &Default::default(), &claimlint::audit::example_providers, &rule, e)).collect();
     assert_eq!(failing.len(), 1);
     assert!(failing[0].contains("- expected: line 2, message containing \"units\""), "{}", failing[0]);
     assert!(failing[0].contains("+ actual:   claim T1, line 1"), "{}", failing[0]);
