@@ -281,10 +281,9 @@ def plant(claims, n):
         for r in rows:
             r["units"] = 6
             r["charge_amount"] = f"{CHARGES[r['procedure_code']] * 6:.2f}"
-        if k == 0:
-            add(rows, "FRAUD-IMPOSSIBLE-DAY", "27 hours of timed therapy on 2024-09-30 (the provider-level finding sits on the provider's first claim)")
-        else:
-            claims.append(rows)
+        claims.append(rows)
+    # A provider-level finding names the provider, not a claim.
+    planted.append(("provider:1666666668", None, "FRAUD-IMPOSSIBLE-DAY", "27 hours of timed therapy on 2024-09-30"))
     return planted
 
 

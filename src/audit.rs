@@ -60,8 +60,13 @@ pub struct Totals {
     pub infos: usize,
     pub claims_with_findings: usize,
     pub clean_claim_rate: f64,
-    /// Error and warning findings, each line counted once at its largest amount.
+    /// Error and warning findings on claims, each line counted once at its largest amount.
     pub amount_at_risk: f64,
+    /// Findings about a provider as a whole (fraud-risk leads), counted apart from claims.
+    pub provider_findings: usize,
+    pub providers_with_findings: usize,
+    /// Their estimated dollars, each provider once at its largest amount.
+    pub provider_amount_at_risk: f64,
     pub evaluations: u64,
 }
 
@@ -183,7 +188,6 @@ fn provider_records(batch: &Batch, indicators: &[ProviderIndicators]) -> Vec<run
                 specialty: batch.text(crate::schema::col::PROVIDER_SPECIALTY, first).to_string(),
                 aggregates: batch.provider_aggregates.values[g].clone(),
                 indicators: indicators.get(g).map(fraud::indicators::to_dynamic).unwrap_or(rhai::Dynamic::UNIT),
-                first_row: Some(rows[0]),
             }
         })
         .collect()
@@ -220,8 +224,12 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
     let charge = col_index("charge_amount");
     let total_charge = (0..batch.len).filter_map(|r| batch.number(charge, r)).sum();
     let claims = batch.claims.len();
-    let flagged: HashSet<&str> =
-        findings.iter().filter(|f| f.severity >= Severity::Warning).map(|f| f.claim_id.as_str()).collect();
+    let (provider_level, claim_level): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.is_provider_level());
+    let flagged: HashSet<&str> = claim_level
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning && !f.claim_id.is_empty())
+        .map(|f| f.claim_id.as_str())
+        .collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     Totals {
         files,
@@ -237,7 +245,10 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
         infos: count(Severity::Info),
         claims_with_findings: flagged.len(),
         clean_claim_rate: if claims == 0 { 1.0 } else { (claims - flagged.len().min(claims)) as f64 / claims as f64 },
-        amount_at_risk: amount_at_risk(findings),
+        amount_at_risk: amount_at_risk(claim_level.iter().copied()),
+        provider_findings: provider_level.len(),
+        providers_with_findings: provider_level.iter().map(|f| f.provider_npi.as_str()).collect::<HashSet<_>>().len(),
+        provider_amount_at_risk: amount_at_risk(provider_level.iter().copied()),
         evaluations,
     }
 }

@@ -73,6 +73,13 @@ pub struct Finding {
     pub location: String,
 }
 
+impl Finding {
+    /// A finding about a provider as a whole: it names no claim.
+    pub fn is_provider_level(&self) -> bool {
+        self.claim_id.is_empty() && self.line_number.is_none() && !self.provider_npi.is_empty()
+    }
+}
+
 /// What a payer sends back when an edit fails: the claim adjustment group code (CO, PR, OA,
 /// PI), the Claim Adjustment Reason Code and, where one fits, Remittance Advice Remark Codes.
 /// Codes only, with claimlint's own one-line label; `source` cites the code list or guidance.
@@ -144,11 +151,18 @@ pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
 
 /// Dollars at risk without double counting: each line once, at the largest amount any error or
 /// warning finding puts on it; a claim counts the larger of its lines' sum and its largest
-/// claim-level amount (a claim-level finding already covers every line of the claim).
+/// claim-level amount (a claim-level finding already covers every line of the claim); a
+/// provider-level finding counts once per provider, at the largest amount.
 pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
     let mut per_line: HashMap<(&str, i64), f64> = HashMap::new();
     let mut per_claim: HashMap<&str, f64> = HashMap::new();
+    let mut per_provider: HashMap<&str, f64> = HashMap::new();
     for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
+        if f.is_provider_level() {
+            let e = per_provider.entry(f.provider_npi.as_str()).or_insert(0.0);
+            *e = e.max(f.amount_at_risk);
+            continue;
+        }
         let e = match f.line_number {
             Some(line) => per_line.entry((f.claim_id.as_str(), line)).or_insert(0.0),
             None => per_claim.entry(f.claim_id.as_str()).or_insert(0.0),
@@ -161,7 +175,7 @@ pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f6
     }
     let mut total: f64 = line_sums.iter().map(|(claim, &lines)| lines.max(per_claim.get(claim).copied().unwrap_or(0.0))).sum();
     total += per_claim.iter().filter(|(claim, _)| !line_sums.contains_key(*claim)).map(|(_, &a)| a).sum::<f64>();
-    total
+    total + per_provider.values().sum::<f64>()
 }
 
 /// Findings counted and summed by a key, largest count first.

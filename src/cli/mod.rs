@@ -194,9 +194,21 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         report::format_money(t.amount_at_risk),
         report::format_money(t.total_charge)
     );
+    if t.provider_findings > 0 {
+        println!(
+            "provider-level: {} finding(s) about {} provider(s), {} estimated (fraud-risk leads, not counted in the claim figures)",
+            t.provider_findings,
+            t.providers_with_findings,
+            report::format_money(t.provider_amount_at_risk)
+        );
+    }
     for f in result.findings.iter().take(args.show) {
-        let line = f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim".into());
-        println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), f.claim_id, line, f.rule_id, f.message);
+        let (claim, line) = if f.is_provider_level() {
+            (format!("NPI {}", f.provider_npi), "provider".to_string())
+        } else {
+            (f.claim_id.clone(), f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim".into()))
+        };
+        println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message);
     }
     if result.findings.len() > args.show {
         println!("  … and {} more{}", result.findings.len() - args.show, if args.out.is_none() { " (use --out DIR to write them all)" } else { "" });

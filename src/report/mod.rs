@@ -88,6 +88,10 @@ struct ReportContext<'a> {
     by_payer: Vec<Tally>,
     by_provider: Vec<Tally>,
     claims: Vec<ClaimRow<'a>>,
+    /// Findings about a provider as a whole, shown apart from the claims.
+    provider_findings: Vec<&'a Finding>,
+    /// Rules not run because a reference table they require is not loaded.
+    not_run: &'a [crate::rules::run::NotRun],
     findings: &'a [Finding],
     findings_truncated: usize,
     failures: &'a [crate::rules::run::RuleFailure],
@@ -119,8 +123,13 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
     rules.dedup_by(|a, b| a.meta.id == b.meta.id);
 
     let mut by_claim: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    let mut provider_findings: Vec<&Finding> = Vec::new();
     for x in f {
-        by_claim.entry(x.claim_id.as_str()).or_default().push(x);
+        if x.is_provider_level() {
+            provider_findings.push(x);
+        } else {
+            by_claim.entry(x.claim_id.as_str()).or_default().push(x);
+        }
     }
     let mut claims: Vec<ClaimRow> = by_claim
         .into_iter()
@@ -153,6 +162,8 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         by_payer: tally(f, |x| x.payer_id.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
         by_provider: tally(f, |x| x.provider_npi.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
         claims,
+        provider_findings,
+        not_run: &result.not_run,
         findings: &f[..f.len().min(MAX_HTML_FINDINGS)],
         findings_truncated: f.len().saturating_sub(MAX_HTML_FINDINGS),
         failures: &result.failures,

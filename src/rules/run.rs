@@ -55,8 +55,6 @@ pub struct ProviderRecord {
     pub aggregates: Vec<Dynamic>,
     /// The `indicators` map; `()` when not computed.
     pub indicators: Dynamic,
-    /// The provider's first line in the batch, where its findings were anchored.
-    pub first_row: Option<u32>,
 }
 
 /// A rule that did not run because a reference table it requires is not loaded.
@@ -345,7 +343,7 @@ fn bind(scope: &mut RhaiScope<'static>, rule: &CompiledRule, input: &Input, reco
             };
             scope.push_constant_dynamic(v.name, value);
         }
-        return Some(Bound { anchor: p.first_row, line_level: false, default_amount: 0.0, params: None, severity: None });
+        return Some(Bound { anchor: None, line_level: false, default_amount: 0.0, params: None, severity: None });
     }
     let mut one = [0u32; 1];
     let rows = applicable_lines(rule, batch, record_rows(kind, batch, record, &mut one))?;
@@ -423,7 +421,7 @@ fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding
         service_date,
         location,
     };
-    match raw.row {
+    match raw.row.filter(|_| meta.scope != Scope::Provider) {
         Some(row) => {
             let batch = input.batch;
             let r = row as usize;
