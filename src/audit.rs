@@ -79,6 +79,8 @@ pub struct AuditResult {
     pub profile: Vec<run::RuleProfile>,
     /// With `verify_selectors`: findings a selector would have dropped.
     pub selector_misses: Vec<Finding>,
+    /// The reference tables loaded: name, files and releases.
+    pub reference_tables: Vec<TableUse>,
     pub diagnostics: Vec<Diagnostic>,
     pub rules: Vec<RuleMeta>,
     pub totals: Totals,
@@ -158,6 +160,7 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         not_run: output.not_run,
         profile: output.profile,
         selector_misses: output.selector_misses,
+        reference_tables: table_uses(&refdata),
         diagnostics: ruleset.diagnostics,
         rules,
         totals,
@@ -166,6 +169,31 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         subset_tables: refdata.subset_tables(),
         provider_indicators,
     })
+}
+
+/// A reference table the audit loaded, for the summary and the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableUse {
+    pub table: &'static str,
+    pub files: Vec<String>,
+    /// Release dates in force (quarter or fiscal year starts); empty when undated.
+    pub releases: Vec<String>,
+    pub subset: bool,
+}
+
+fn table_uses(refdata: &crate::refdata::RefData) -> Vec<TableUse> {
+    refdata
+        .summary()
+        .tables
+        .into_iter()
+        .filter(|t| t.loaded)
+        .map(|t| TableUse {
+            table: t.kind.name(),
+            files: t.files.iter().map(|f| f.path.display().to_string()).collect(),
+            releases: t.releases.iter().flatten().map(|d| d.to_string()).collect(),
+            subset: refdata.is_subset(t.kind),
+        })
+        .collect()
 }
 
 /// Provider records with their fraud-risk indicators, for rule examples.

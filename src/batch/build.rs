@@ -71,7 +71,11 @@ impl ColBuilder {
 
     fn push_text(&mut self, values: &StringChunked) {
         match self {
-            ColBuilder::Text { interner, ids } => ids.extend(values.iter().map(|v| v.map_or(0, |v| interner.intern(v)))),
+            ColBuilder::Text { interner, ids } => {
+                for arr in values.downcast_iter() {
+                    ids.extend(arr.iter().zip(arr.views().iter()).map(|(v, view)| v.map_or(0, |v| interner.intern_view(v, view.as_u128()))));
+                }
+            }
             ColBuilder::Date { days, raw } => {
                 for v in values.iter() {
                     raw.push(days.len(), v);

@@ -17,6 +17,10 @@ pub const NO_INTEGER: i64 = i64::MIN;
 /// arena while interning, so a lookup compares plain bytes; the shared strings scripts see are
 /// made once per distinct value at the end.
 pub struct Interner {
+    /// Strings of up to 12 bytes, keyed by their length and bytes packed in a u128: the same
+    /// key Arrow's string views hold inline, so most values are interned without touching
+    /// their bytes.
+    short: hashbrown::HashMap<u128, u32>,
     table: HashTable<u32>,
     bytes: Vec<u8>,
     /// (start, end) in `bytes` per id; id 0 is the blank value.
@@ -34,7 +38,14 @@ impl Default for Interner {
 
 impl Interner {
     pub fn new() -> Self {
-        Interner { table: HashTable::new(), bytes: Vec::new(), spans: vec![(0, 0)], state: DefaultHashBuilder::default(), last: 0 }
+        Interner {
+            short: hashbrown::HashMap::new(),
+            table: HashTable::new(),
+            bytes: Vec::new(),
+            spans: vec![(0, 0)],
+            state: DefaultHashBuilder::default(),
+            last: 0,
+        }
     }
 
     fn get(&self, id: u32) -> &[u8] {
@@ -42,15 +53,51 @@ impl Interner {
         &self.bytes[a as usize..b as usize]
     }
 
+    /// The key of a string of at most 12 bytes: length in the low 32 bits, then the bytes.
+    fn short_key(s: &[u8]) -> u128 {
+        let mut b = [0u8; 16];
+        b[..4].copy_from_slice(&(s.len() as u32).to_le_bytes());
+        b[4..4 + s.len()].copy_from_slice(s);
+        u128::from_le_bytes(b)
+    }
+
+    fn intern_short(&mut self, key: u128, s: &[u8]) -> u32 {
+        let next = self.spans.len() as u32;
+        let id = *self.short.entry(key).or_insert(next);
+        if id == next {
+            let start = self.bytes.len() as u32;
+            self.bytes.extend_from_slice(s);
+            self.spans.push((start, self.bytes.len() as u32));
+        }
+        id
+    }
+
+    /// Interns a value read from an Arrow string view: short values by the view itself.
+    pub fn intern_view(&mut self, s: &str, view: u128) -> u32 {
+        let len = s.len();
+        if len == 0 {
+            return 0;
+        }
+        if len <= 12 {
+            // Unused inline bytes are not guaranteed to be zero.
+            let mask = if len == 12 { u128::MAX } else { (1u128 << (32 + 8 * len)) - 1 };
+            return self.intern_short(view & mask, s.as_bytes());
+        }
+        self.intern(s)
+    }
+
     pub fn intern(&mut self, s: &str) -> u32 {
         if s.is_empty() {
             return 0;
         }
         let s = s.as_bytes();
+        if s.len() <= 12 {
+            return self.intern_short(Self::short_key(s), s);
+        }
         if self.get(self.last) == s {
             return self.last;
         }
-        let Interner { table, bytes, spans, state, last } = self;
+        let Interner { table, bytes, spans, state, last, .. } = self;
         let slice = |id: u32| {
             let (a, b) = spans[id as usize];
             &bytes[a as usize..b as usize]
@@ -147,9 +194,20 @@ pub struct DateColumn {
 
 impl DateColumn {
     pub fn new(days: Vec<i32>) -> Self {
-        let mut distinct: Vec<i32> = days.iter().copied().filter(|&d| d != NO_DAY).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
+        let present = || days.iter().copied().filter(|&d| d != NO_DAY);
+        let (lo, hi) = (present().min().unwrap_or(0), present().max().unwrap_or(-1));
+        let span = (i64::from(hi) - i64::from(lo) + 1).max(0) as usize;
+        // Dates span a few years: mark them in a bitmap rather than sorting every row.
+        let distinct: Vec<i32> = if span <= 1 << 22 {
+            let mut seen = vec![false; span];
+            present().for_each(|d| seen[(d - lo) as usize] = true);
+            seen.iter().enumerate().filter(|(_, &x)| x).map(|(i, _)| lo + i as i32).collect()
+        } else {
+            let mut v: Vec<i32> = present().collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
         let text = distinct.into_iter().map(|d| (d, crate::dates::from_days(d).format("%Y-%m-%d").to_string().into())).collect();
         DateColumn { days, text }
     }

@@ -99,6 +99,13 @@ struct AuditArgs {
     /// provider's E/M mix is also tested against its specialty's national mix.
     #[arg(long)]
     peers: Option<PathBuf>,
+    /// Also run every rule on every record, and fail (exit 2) naming any finding a rule's
+    /// selector would have dropped.
+    #[arg(long)]
+    verify_selectors: bool,
+    /// Print what each rule cost: records selected, script evaluations, findings and time.
+    #[arg(long)]
+    profile: bool,
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
@@ -141,6 +148,26 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// `--profile`: what each rule cost, costliest first.
+fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
+    let mut rows: Vec<_> = profile.iter().collect();
+    rows.sort_by(|a, b| (b.select_seconds + b.eval_seconds).total_cmp(&(a.select_seconds + a.eval_seconds)));
+    println!("{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9} {:>9}", "rule", "scope", "records", "selected", "evaluations", "findings", "select ms", "script ms");
+    for p in rows {
+        println!(
+            "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9.1} {:>9.1}",
+            p.rule_id,
+            p.scope,
+            p.records,
+            p.selected,
+            p.evaluations,
+            p.findings,
+            p.select_seconds * 1e3,
+            p.eval_seconds * 1e3
+        );
+    }
+}
+
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
@@ -162,6 +189,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
         peer_table: args.peers,
+        verify_selectors: args.verify_selectors,
         ..Default::default()
     };
     let result = run_audit(&opts);
@@ -185,6 +213,24 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",
         t.lines, t.claims, t.files, t.rules_run, t.evaluations
     );
+    if !result.reference_tables.is_empty() {
+        let tables: Vec<String> = result
+            .reference_tables
+            .iter()
+            .map(|u| {
+                let files: Vec<&str> = u.files.iter().map(|f| f.rsplit('/').next().unwrap_or(f)).collect();
+                let releases = if u.releases.is_empty() { String::new() } else { format!(" {}", u.releases.join("/")) };
+                format!("{} {}{releases}", u.table, files.join("+"))
+            })
+            .collect();
+        println!("reference tables: {}", tables.join("; "));
+    }
+    for n in &result.not_run {
+        println!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "));
+    }
+    if args.profile {
+        print_profile(&result.profile);
+    }
     println!(
         "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
         t.errors,
@@ -254,6 +300,17 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         }
     }
 
+    if args.verify_selectors {
+        if !result.selector_misses.is_empty() {
+            for f in &result.selector_misses {
+                eprintln!("selector misses: {} would have flagged claim {} line {} ({}): {}", f.rule_id, f.claim_id, f.line_number.map_or("-".into(), |l| l.to_string()), f.location, f.message);
+            }
+            eprintln!("claimlint: --verify-selectors: {} finding(s) dropped by selectors; fix the rules' select: blocks", result.selector_misses.len());
+            return Ok(2);
+        }
+        let checked = result.profile.iter().filter(|p| p.selected < p.records).count();
+        println!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked);
+    }
     let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);
     Ok(u8::from(failing))
 }

@@ -528,6 +528,12 @@ impl RefData {
             .unwrap_or_default()
     }
 
+    /// As [`RefData::ptp_hits`]: (column 1 position, column 2 position, modifier indicator),
+    /// without the rationale text.
+    pub fn ptp_hit_indicators<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate) -> Vec<(usize, usize, u8)> {
+        self.ptp.pick(dos).map(|t| t.hit_indicators(codes, dos)).unwrap_or_default()
+    }
+
     /// Distinct (column 1, column 2) pairs in the PTP release in force on `dos`.
     pub fn ptp_pairs(&self, dos: NaiveDate) -> usize {
         self.ptp.pick(dos).map_or(0, |t| t.pairs())

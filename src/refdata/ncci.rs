@@ -152,9 +152,23 @@ impl PtpIndex {
     /// Every ordered pair (i, j) of distinct positions whose codes have an edit in force on `dos`
     /// with modifier indicator 0 or 1. Indicator 9 means "no edit applies" and is left out.
     pub fn hits<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate) -> Vec<PtpHit> {
+        let mut out = Vec::new();
+        self.each_hit(codes, dos, |i, j, r| {
+            out.push(PtpHit { column1: i, column2: j, modifier_indicator: r.ind, rationale: self.rationales.get(r.rat as u32).to_string() })
+        });
+        out
+    }
+
+    /// As [`PtpIndex::hits`], with the modifier indicator only (no rationale text to copy).
+    pub fn hit_indicators<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate) -> Vec<(usize, usize, u8)> {
+        let mut out = Vec::new();
+        self.each_hit(codes, dos, |i, j, r| out.push((i, j, r.ind)));
+        out
+    }
+
+    fn each_hit<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate, mut f: impl FnMut(usize, usize, &PtpRow)) {
         let d = day(dos);
         let packed: Vec<Option<u32>> = codes.iter().map(|c| pack::pack_hcpcs(c.as_ref())).collect();
-        let mut out = Vec::new();
         for (i, a) in packed.iter().enumerate() {
             let Some(a) = *a else { continue };
             let run = self.col1_rows(a);
@@ -168,17 +182,11 @@ impl PtpIndex {
                 }
                 if let Some(r) = Self::find_in(run, pair_key(a, b), d) {
                     if r.ind != 9 {
-                        out.push(PtpHit {
-                            column1: i,
-                            column2: j,
-                            modifier_indicator: r.ind,
-                            rationale: self.rationales.get(r.rat as u32).to_string(),
-                        });
+                        f(i, j, r);
                     }
                 }
             }
         }
-        out
     }
 
     pub fn rows(&self) -> usize {

@@ -186,9 +186,6 @@ pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diag
                 return Err(Diagnostic::error(&source.path, key_line("select"), 1, "metadata: select: provider rules take no selector (they run once per provider)"));
             }
             let sel = select::parse(v).map_err(|e| Diagnostic::error(&source.path, key_line("select"), 1, format!("metadata: select: {e}")))?;
-            if let Some(p) = sel.params().into_iter().find(|p| !source.meta.params.contains_key(*p)) {
-                return Err(Diagnostic::error(&source.path, key_line("select"), 1, format!("metadata: select: parameter `{p}` is not declared under `params:`")));
-            }
             Some(sel)
         }
     };

@@ -130,7 +130,8 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: R
         })
         .collect();
 
-    let planned: Vec<Planned> = runnable.par_iter().map(|rule| plan(rule, input, opts)).collect();
+    let cache = super::select::kernels::KernelCache::default();
+    let planned: Vec<Planned> = runnable.par_iter().map(|rule| plan(rule, input, opts, &cache)).collect();
 
     let (findings, failures, stats) = evaluate(engine, &planned, input, |p| &p.candidates);
     out.findings = findings;
@@ -165,7 +166,7 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: R
     out
 }
 
-fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions) -> Planned<'r> {
+fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions, cache: &super::select::kernels::KernelCache) -> Planned<'r> {
     let started = Instant::now();
     let records = record_count(rule.meta().scope, input);
     let all = || (0..records as u32).collect::<Vec<u32>>();
@@ -173,7 +174,7 @@ fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions) -> Planned<
         return Planned { rule, candidates: all(), all: None, records, select_seconds: 0.0 };
     };
     let applicable = applicable_rows(rule, input.batch);
-    let cx = SelectCtx { batch: input.batch, refdata: input.refdata, rule, applicable: applicable.as_deref() };
+    let cx = SelectCtx { batch: input.batch, refdata: input.refdata, rule, applicable: applicable.as_deref(), cache };
     let candidates = select_records(selector, &cx, rule.meta().scope);
     Planned {
         rule,

@@ -20,6 +20,8 @@ pub struct SelectCtx<'a> {
     pub rule: &'a CompiledRule,
     /// Lines the rule applies to (its payers, dates and payer packs); None when it applies to all.
     pub applicable: Option<&'a [bool]>,
+    /// Lookups shared by every rule of the run.
+    pub cache: &'a kernels::KernelCache,
 }
 
 impl SelectCtx<'_> {

@@ -1,6 +1,12 @@
 //! The table-driven candidate kernels: native scans that find the lines a federal edit could
-//! fire on, in parallel over rows or record groups. Each returns a mask over lines; lookups are
-//! memoised per distinct (value, date) within a worker.
+//! fire on, in parallel over rows or record groups. Each returns a mask over lines.
+//!
+//! Reference lookups that depend on a value and a date (ICD-10 status, MCE flags, MUE, add-on
+//! edits) are made once per distinct (value, day) pair present in the batch, in a table shared
+//! by every rule of the run, so a kernel's per-record work is a few array reads.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hashbrown::HashMap;
 use rayon::prelude::*;
@@ -9,100 +15,335 @@ use super::eval::{rows_where_value, SelectCtx};
 use super::{DupKey, Kernel};
 use crate::batch::{Batch, Groups};
 use crate::dates::from_days;
-use crate::refdata::IcdStatus;
+use crate::refdata::{AddOnEdit, IcdStatus, RefData};
 use crate::rules::api::{dx_slots, npi_valid};
 use crate::rules::Scope;
 use crate::schema::col;
 
-pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
-    let batch = cx.batch;
-    let rd = cx.refdata;
-    match k {
-        Kernel::Ptp => per_group(cx, &batch.patient_days, |rows, out| {
-            if rows.len() < 2 || !rd.has_table("ptp") {
-                return;
+/// Most (value, day) cells a table may have; beyond it lookups are memoised instead.
+const MAX_CELLS: usize = 48 << 20;
+
+/// Values of `f(id, day)` for the (id, day) pairs a batch holds, computed once each, in
+/// parallel; a dense table when ids × days is small enough, else a memo.
+pub enum DayTable<V> {
+    Dense { min_day: i32, span: usize, cells: Vec<Option<V>> },
+    Memo(Mutex<HashMap<(u32, i32), V>>),
+}
+
+impl<V: Clone + Send + Sync> DayTable<V> {
+    /// `pairs(mark)` calls `mark(id, day)` for every pair that may be looked up.
+    fn build(ids: usize, days: (i32, i32), pairs: impl Fn(&(dyn Fn(u32, i32) + Sync)) + Sync, f: impl Fn(u32, i32) -> V + Sync) -> Self {
+        let span = (days.1 - days.0 + 1).max(1) as usize;
+        if ids.saturating_mul(span) > MAX_CELLS {
+            return DayTable::Memo(Mutex::new(HashMap::new()));
+        }
+        let needed: Vec<AtomicU8> = (0..ids * span).map(|_| AtomicU8::new(0)).collect();
+        pairs(&|id, day| {
+            if let Some(cell) = needed.get(id as usize * span + (day - days.0) as usize) {
+                cell.store(1, Ordering::Relaxed);
             }
-            let Some(day) = batch.date_days(col::SERVICE_DATE_FROM, rows[0] as usize) else { return };
-            let codes: Vec<&str> = rows.iter().map(|&r| batch.text(col::PROCEDURE_CODE, r as usize)).collect();
-            for hit in rd.ptp_hits(&codes, from_days(day)) {
-                out.push(rows[hit.column2]);
-                out.push(rows[hit.column1]);
-            }
-        }),
-        Kernel::Mue => per_group(cx, &batch.patient_days, |rows, out| {
-            if !rd.has_table("mue") {
-                return;
-            }
-            let Some(day) = batch.date_days(col::SERVICE_DATE_FROM, rows[0] as usize) else { return };
-            let dos = from_days(day);
-            // code -> (units so far, limit); the lines of date-of-service limits.
-            let mut per_day: Vec<(u32, f64, f64)> = Vec::new();
-            for &r in rows {
-                let r = r as usize;
-                let code = batch.text(col::PROCEDURE_CODE, r);
-                if code.is_empty() {
-                    continue;
-                }
-                let Some(e) = rd.mue(code, dos) else { continue };
-                let units = batch.number(col::UNITS, r).unwrap_or(0.0);
-                if e.mai == 1 {
-                    if units > f64::from(e.units) {
-                        out.push(r as u32);
-                    }
-                } else {
-                    let id = batch.text_id(col::PROCEDURE_CODE, r);
-                    match per_day.iter_mut().find(|(c, ..)| *c == id) {
-                        Some(entry) => entry.1 += units,
-                        None => per_day.push((id, units, f64::from(e.units))),
-                    }
+        });
+        let cells: Vec<Option<V>> = (0..ids * span)
+            .into_par_iter()
+            .map(|i| (needed[i].load(Ordering::Relaxed) == 1).then(|| f((i / span) as u32, days.0 + (i % span) as i32)))
+            .collect();
+        DayTable::Dense { min_day: days.0, span, cells }
+    }
+
+    fn get(&self, id: u32, day: i32, f: impl FnOnce() -> V) -> V {
+        match self {
+            DayTable::Dense { min_day, span, cells } => {
+                let i = id as usize * span + (day - min_day) as usize;
+                match cells.get(i).and_then(|c| c.as_ref()) {
+                    Some(v) => v.clone(),
+                    None => f(),
                 }
             }
-            for (id, total, limit) in per_day {
-                if total > limit {
-                    out.extend(rows.iter().copied().filter(|&r| batch.text_id(col::PROCEDURE_CODE, r as usize) == id));
+            DayTable::Memo(m) => {
+                if let Some(v) = m.lock().expect("memo").get(&(id, day)) {
+                    return v.clone();
                 }
+                let v = f();
+                m.lock().expect("memo").insert((id, day), v.clone());
+                v
             }
-        }),
-        Kernel::Icd10 { statuses, slots } => {
-            let loaded = rd.has_table("icd10") || rd.has_table("mce");
-            per_group_memo(cx, &batch.claims, |rows, out, memo: &mut HashMap<(usize, u32, i32), IcdStatus>| {
-                if !loaded {
-                    return;
-                }
-                let anchor = rows[0] as usize;
-                let mut days: Vec<i32> = rows.iter().filter_map(|&r| batch.date_days(col::SERVICE_DATE_FROM, r as usize)).collect();
-                days.sort_unstable();
-                days.dedup();
-                for &slot in slots {
-                    let id = batch.text_id(slot, anchor);
+        }
+    }
+}
+
+/// Diagnosis codes with one id across the twelve slots (each slot column has its own
+/// dictionary), so a code's lookups are shared by every slot.
+pub struct DxIds {
+    /// slot (0..12) -> dictionary id -> shared id (0 = blank).
+    per_slot: Vec<Vec<u32>>,
+    /// shared id -> one (slot column, dictionary id) holding that code, for its text.
+    text: Vec<(usize, u32)>,
+}
+
+impl DxIds {
+    fn build(batch: &Batch) -> DxIds {
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut text = vec![(col::DX_1, 0)];
+        let per_slot = col::DX
+            .iter()
+            .map(|&c| {
+                batch
+                    .dict(c)
+                    .map(|d| {
+                        d.iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                if v.is_empty() {
+                                    return 0;
+                                }
+                                let next = ids.len() as u32 + 1;
+                                *ids.entry(v.as_str()).or_insert_with(|| {
+                                    text.push((c, i as u32));
+                                    next
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_else(|| vec![0])
+            })
+            .collect();
+        DxIds { per_slot, text }
+    }
+
+    fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn id(&self, batch: &Batch, slot: usize, row: usize) -> u32 {
+        self.per_slot[slot][batch.text_id(col::DX[slot], row) as usize]
+    }
+
+    fn code<'b>(&self, batch: &'b Batch, id: u32) -> &'b str {
+        let (c, i) = self.text[id as usize];
+        batch.dict(c).map_or("", |d| d[i as usize].as_str())
+    }
+}
+
+/// Work shared by the kernels of one run.
+#[derive(Default)]
+pub struct KernelCache {
+    days: OnceLock<(i32, i32)>,
+    dx: OnceLock<DxIds>,
+    icd: OnceLock<DayTable<IcdStatus>>,
+    /// MCE flags of a (code, day) as bits of `mce_names`.
+    mce: OnceLock<DayTable<u64>>,
+    mce_names: Mutex<Vec<String>>,
+    mue: OnceLock<DayTable<Option<(u32, u8)>>>,
+    addon: OnceLock<DayTable<Option<Arc<AddOnEdit>>>>,
+}
+
+impl KernelCache {
+    fn days(&self, batch: &Batch) -> (i32, i32) {
+        *self.days.get_or_init(|| {
+            let days = batch.days(col::SERVICE_DATE_FROM).unwrap_or(&[]);
+            let present = || days.par_iter().copied().filter(|&d| d != crate::batch::NO_DAY);
+            (present().min().unwrap_or(0), present().max().unwrap_or(0))
+        })
+    }
+
+    fn dx(&self, batch: &Batch) -> &DxIds {
+        self.dx.get_or_init(|| DxIds::build(batch))
+    }
+
+    /// Marks, for every claim, each diagnosis of any of its lines with each of its dates.
+    fn mark_claim_dx(&self, batch: &Batch, mark: &(dyn Fn(u32, i32) + Sync)) {
+        let dx = self.dx(batch);
+        batch.claims.iter().collect::<Vec<_>>().par_iter().for_each(|rows| {
+            for &r in rows.iter() {
+                for slot in 0..12 {
+                    let id = dx.id(batch, slot, r as usize);
                     if id == 0 {
                         continue;
                     }
-                    let hit = days.iter().any(|&d| {
-                        let s = *memo.entry((slot, id, d)).or_insert_with(|| rd.icd10_status(batch.text(slot, anchor), from_days(d)));
-                        statuses.contains(&s)
-                    });
-                    if hit {
-                        out.push(anchor as u32);
-                        return;
+                    for &o in rows.iter() {
+                        if let Some(d) = batch.date_days(col::SERVICE_DATE_FROM, o as usize) {
+                            mark(id, d);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    fn icd(&self, batch: &Batch, rd: &RefData) -> &DayTable<IcdStatus> {
+        self.icd.get_or_init(|| {
+            let dx = self.dx(batch);
+            DayTable::build(dx.len(), self.days(batch), |mark| self.mark_claim_dx(batch, mark), |id, d| {
+                rd.icd10_status(dx.code(batch, id), from_days(d))
+            })
+        })
+    }
+
+    /// The bit of an MCE flag name (up to 64 distinct names; later ones share the last bit).
+    fn mce_bit(&self, name: &str) -> u64 {
+        let mut names = self.mce_names.lock().expect("mce names");
+        let i = match names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                names.push(name.to_string());
+                names.len() - 1
+            }
+        };
+        1u64 << i.min(63)
+    }
+
+    fn mce(&self, batch: &Batch, rd: &RefData) -> &DayTable<u64> {
+        self.mce.get_or_init(|| {
+            let dx = self.dx(batch);
+            DayTable::build(dx.len(), self.days(batch), |mark| self.mark_claim_dx(batch, mark), |id, d| self.mce_of(rd, dx.code(batch, id), d))
+        })
+    }
+
+    fn mce_of(&self, rd: &RefData, code: &str, day: i32) -> u64 {
+        rd.mce_flags(code, from_days(day)).iter().fold(0, |m, f| m | self.mce_bit(f))
+    }
+
+    /// Marks each line's procedure code with its date.
+    fn mark_line_codes(batch: &Batch, mark: &(dyn Fn(u32, i32) + Sync)) {
+        (0..batch.len).into_par_iter().for_each(|r| {
+            let id = batch.text_id(col::PROCEDURE_CODE, r);
+            if let (true, Some(d)) = (id != 0, batch.date_days(col::SERVICE_DATE_FROM, r)) {
+                mark(id, d);
+            }
+        });
+    }
+
+    fn codes(batch: &Batch) -> usize {
+        batch.dict(col::PROCEDURE_CODE).map_or(1, |d| d.len())
+    }
+
+    fn mue(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<(u32, u8)>> {
+        self.mue.get_or_init(|| {
+            DayTable::build(Self::codes(batch), self.days(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
+                rd.mue(procedure_code(batch, id), from_days(d)).map(|e| (e.units, e.mai))
+            })
+        })
+    }
+
+    fn addon(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<Arc<AddOnEdit>>> {
+        self.addon.get_or_init(|| {
+            DayTable::build(Self::codes(batch), self.days(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
+                rd.addon(procedure_code(batch, id), from_days(d)).map(Arc::new)
+            })
+        })
+    }
+}
+
+fn procedure_code(batch: &Batch, id: u32) -> &str {
+    batch.dict(col::PROCEDURE_CODE).map_or("", |d| d[id as usize].as_str())
+}
+
+pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
+    let batch = cx.batch;
+    let rd = cx.refdata;
+    let cache = cx.cache;
+    let day_of = |r: u32| batch.date_days(col::SERVICE_DATE_FROM, r as usize);
+    match k {
+        Kernel::Ptp { bypass } => per_group(cx, &batch.patient_days, |rows, out| {
+            if rows.len() < 2 || !rd.has_table("ptp") {
+                return;
+            }
+            let anchor = rows[0] as usize;
+            let Some(day) = day_of(rows[0]) else { return };
+            let codes: Vec<&str> = rows.iter().map(|&r| batch.text(col::PROCEDURE_CODE, r as usize)).collect();
+            let hits = rd.ptp_hit_indicators(&codes, from_days(day));
+            if hits.is_empty() {
+                return;
+            }
+            // Modifier indicator 1 pairs are bypassed by a listed modifier on either line, with the
+            // list in force for the record's first line (as the script sees it).
+            let modifiers: Vec<String> = bypass.as_deref().and_then(|p| cx.param(anchor, p)).map(param_strings).unwrap_or_default();
+            let bypassed = |r: u32| {
+                col::MODIFIERS.iter().any(|&m| {
+                    let v = batch.text(m, r as usize);
+                    !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v))
+                })
+            };
+            for (i, j, indicator) in hits {
+                let (c1, c2) = (rows[i], rows[j]);
+                if indicator == 1 && (bypassed(c1) || bypassed(c2)) {
+                    continue;
+                }
+                out.push(c2);
+            }
+        }),
+        Kernel::Mue => {
+            if !rd.has_table("mue") {
+                return vec![false; batch.len];
+            }
+            let table = cache.mue(batch, rd);
+            per_group(cx, &batch.patient_days, |rows, out| {
+                let Some(day) = day_of(rows[0]) else { return };
+                // code -> (units so far, limit) for date-of-service limits.
+                let mut per_day: Vec<(u32, f64, f64)> = Vec::new();
+                for &r in rows {
+                    let id = batch.text_id(col::PROCEDURE_CODE, r as usize);
+                    if id == 0 {
+                        continue;
+                    }
+                    let lookup = || rd.mue(procedure_code(batch, id), from_days(day)).map(|e| (e.units, e.mai));
+                    let Some((limit, mai)) = table.get(id, day, lookup) else { continue };
+                    let units = batch.number(col::UNITS, r as usize).unwrap_or(0.0);
+                    if mai == 1 {
+                        if units > f64::from(limit) {
+                            out.push(r);
+                        }
+                    } else {
+                        match per_day.iter_mut().find(|(c, ..)| *c == id) {
+                            Some(entry) => entry.1 += units,
+                            None => per_day.push((id, units, f64::from(limit))),
+                        }
+                    }
+                }
+                for (id, total, limit) in per_day {
+                    if total > limit {
+                        out.extend(rows.iter().copied().filter(|&r| batch.text_id(col::PROCEDURE_CODE, r as usize) == id));
                     }
                 }
             })
         }
-        Kernel::Mce { flags, slots } => {
-            let loaded = rd.has_table("mce");
-            per_group_memo(cx, &batch.claims, |rows, out, memo: &mut HashMap<(usize, u32, i32), bool>| {
-                if !loaded {
-                    return;
+        Kernel::Icd10 { statuses, slots } => {
+            if !(rd.has_table("icd10") || rd.has_table("mce")) {
+                return vec![false; batch.len];
+            }
+            let dx = cache.dx(batch);
+            let table = cache.icd(batch, rd);
+            per_group(cx, &batch.claims, |rows, out| {
+                let anchor = rows[0] as usize;
+                let mut days: Vec<i32> = rows.iter().filter_map(|&r| day_of(r)).collect();
+                days.sort_unstable();
+                days.dedup();
+                let hit = slots.iter().any(|&slot| {
+                    let id = dx.id(batch, slot_index(slot), anchor);
+                    id != 0
+                        && days.iter().any(|&d| {
+                            let s = table.get(id, d, || rd.icd10_status(dx.code(batch, id), from_days(d)));
+                            statuses.contains(&s)
+                        })
+                });
+                if hit {
+                    out.push(anchor as u32);
                 }
+            })
+        }
+        Kernel::Mce { flags, slots } => {
+            if !rd.has_table("mce") {
+                return vec![false; batch.len];
+            }
+            let dx = cache.dx(batch);
+            let table = cache.mce(batch, rd);
+            let wanted = flags.iter().fold(0u64, |m, f| m | cache.mce_bit(f));
+            per_group(cx, &batch.claims, |rows, out| {
                 let anchor = rows[0] as usize;
                 let Some(day) = earliest(batch, rows) else { return };
                 let hit = slots.iter().any(|&slot| {
-                    let id = batch.text_id(slot, anchor);
-                    id != 0
-                        && *memo.entry((slot, id, day)).or_insert_with(|| {
-                            rd.mce_flags(batch.text(slot, anchor), from_days(day)).iter().any(|f| flags.iter().any(|x| x == f))
-                        })
+                    let id = dx.id(batch, slot_index(slot), anchor);
+                    id != 0 && table.get(id, day, || cache.mce_of(rd, dx.code(batch, id), day)) & wanted != 0
                 });
                 if hit {
                     out.push(anchor as u32);
@@ -110,20 +351,27 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             })
         }
         Kernel::MceAge { slots } => {
-            let loaded = rd.has_table("mce") && rd.has_table("mce_ages");
+            if !(rd.has_table("mce") && rd.has_table("mce_ages")) {
+                return vec![false; batch.len];
+            }
+            let dx = cache.dx(batch);
+            let table = cache.mce(batch, rd);
+            let group_bits: Vec<(&str, u64)> = ["newborn", "pediatric", "maternity", "adult"].iter().map(|g| (*g, cache.mce_bit(g))).collect();
+            let any_group = group_bits.iter().fold(0, |m, (_, b)| m | b);
             per_group(cx, &batch.claims, |rows, out| {
-                if !loaded {
-                    return;
-                }
                 let anchor = rows[0] as usize;
                 let (Some(day), Some(birth)) = (earliest(batch, rows), batch.date_days(col::PATIENT_BIRTH_DATE, anchor)) else { return };
                 let on = from_days(day);
                 let age = crate::dates::age_on(from_days(birth), on);
                 let hit = slots.iter().any(|&slot| {
-                    let code = batch.text(slot, anchor);
-                    !code.is_empty()
-                        && rd.mce_flags(code, on).iter().any(|group| {
-                            rd.mce_age_range(group, on).is_some_and(|r| age < i64::from(r.min) || age > i64::from(r.max))
+                    let id = dx.id(batch, slot_index(slot), anchor);
+                    if id == 0 {
+                        return false;
+                    }
+                    let flags = table.get(id, day, || cache.mce_of(rd, dx.code(batch, id), day));
+                    flags & any_group != 0
+                        && group_bits.iter().any(|(group, bit)| {
+                            flags & bit != 0 && rd.mce_age_range(group, on).is_some_and(|r| age < i64::from(r.min) || age > i64::from(r.max))
                         })
                 });
                 if hit {
@@ -131,24 +379,30 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 }
             })
         }
-        Kernel::AddOn { types, without_primary } => per_group(cx, &batch.patient_days, |rows, out| {
+        Kernel::AddOn { types, without_primary } => {
             if !rd.has_table("aoc") {
-                return;
+                return vec![false; batch.len];
             }
-            let Some(day) = batch.date_days(col::SERVICE_DATE_FROM, rows[0] as usize) else { return };
-            let dos = from_days(day);
-            for &r in rows {
-                let code = batch.text(col::PROCEDURE_CODE, r as usize);
-                let Some(e) = rd.addon(code, dos) else { continue };
-                if !types.contains(&e.edit_type) {
-                    continue;
+            let table = cache.addon(batch, rd);
+            per_group(cx, &batch.patient_days, |rows, out| {
+                let Some(day) = day_of(rows[0]) else { return };
+                for &r in rows {
+                    let id = batch.text_id(col::PROCEDURE_CODE, r as usize);
+                    if id == 0 {
+                        continue;
+                    }
+                    let lookup = || rd.addon(procedure_code(batch, id), from_days(day)).map(Arc::new);
+                    let Some(e) = table.get(id, day, lookup) else { continue };
+                    if !types.contains(&e.edit_type) {
+                        continue;
+                    }
+                    let billed = |p: &String| rows.iter().any(|&o| batch.text(col::PROCEDURE_CODE, o as usize) == p);
+                    if !without_primary || (!e.primaries.is_empty() && !e.primaries.iter().any(billed)) {
+                        out.push(r);
+                    }
                 }
-                let billed = |p: &String| rows.iter().any(|&o| batch.text(col::PROCEDURE_CODE, o as usize) == p);
-                if !without_primary || (!e.primaries.is_empty() && !e.primaries.iter().any(billed)) {
-                    out.push(r);
-                }
-            }
-        }),
+            })
+        }
         Kernel::Duplicates { keys, across_claims, skip_blank } => {
             let groups = match cx.rule.meta().scope {
                 Scope::Claim => &batch.claims,
@@ -159,26 +413,26 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 if rows.len() < 2 {
                     return;
                 }
-                let mut first: HashMap<Vec<u64>, u32> = HashMap::new();
+                // Records are small: compare with each first occurrence in turn.
+                let mut first: Vec<(Vec<u64>, u32)> = Vec::new();
                 for &r in rows {
                     let row = r as usize;
                     if skip_blank.iter().any(|&c| batch.text_id(c, row) == 0) {
                         continue;
                     }
                     let key = duplicate_key(batch, keys, &modifiers, row);
-                    match first.get(&key) {
-                        Some(&f) => {
+                    match first.iter().find(|(k, _)| *k == key) {
+                        Some(&(_, f)) => {
                             if !across_claims || batch.text_id(col::CLAIM_ID, f as usize) != batch.text_id(col::CLAIM_ID, row) {
                                 out.push(r);
                             }
                         }
-                        None => {
-                            first.insert(key, r);
-                        }
+                        None => first.push((key, r)),
                     }
                 }
             })
         }
+        Kernel::Frequency { param } => frequency(cx, param),
         Kernel::NpiInvalid { columns } => rows_where_value(batch, columns, |v| !npi_valid(v)),
         Kernel::ProcedureCodeUnknown => rows_where_value(batch, &[col::PROCEDURE_CODE], |code| {
             if code.chars().count() != 5 {
@@ -239,32 +493,83 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
     }
 }
 
+/// Lines whose patient billed the code more often within its window than the limit the line's
+/// payer sets (`line.count_within(days) > max`, as the frequency rule counts).
+fn frequency(cx: &SelectCtx, param: &str) -> Vec<bool> {
+    let batch = cx.batch;
+    let mut out = vec![false; batch.len];
+    let (Some(patients), Some(codes)) = (batch.text_ids(col::PATIENT_ID), batch.text_ids(col::PROCEDURE_CODE)) else { return out };
+    // Each line's limits: (max, days) for its code under its payer's parameter.
+    let limits: Vec<Option<(f64, i64)>> = (0..batch.len)
+        .into_par_iter()
+        .map(|r| {
+            let list = cx.param(r, param)?.try_cast::<rhai::Array>()?;
+            let code = batch.text(col::PROCEDURE_CODE, r);
+            list.into_iter().filter_map(|l| l.try_cast::<rhai::Map>()).find_map(|m| {
+                let c = m.get("code")?.clone().into_immutable_string().ok()?;
+                (c.as_str() == code).then_some(())?;
+                let num = |k: &str| m.get(k).and_then(|v| v.as_int().ok().map(|i| i as f64).or_else(|| v.as_float().ok()));
+                Some((num("max")?, num("per_days")? as i64))
+            })
+        })
+        .collect();
+    let limited: Vec<usize> = (0..batch.len).filter(|&r| limits[r].is_some()).collect();
+    if limited.is_empty() {
+        return out;
+    }
+    // Every dated line of the (patient, code) pairs that have a limit somewhere.
+    let wanted: hashbrown::HashSet<(u32, u32)> = limited.iter().map(|&r| (patients[r], codes[r])).collect();
+    let mut lines: HashMap<(u32, u32), Vec<(i32, u32)>> = HashMap::new();
+    for r in 0..batch.len {
+        let k = (patients[r], codes[r]);
+        if let (true, Some(d)) = (wanted.contains(&k), batch.date_days(col::SERVICE_DATE_FROM, r)) {
+            lines.entry(k).or_default().push((d, r as u32));
+        }
+    }
+    lines.values_mut().for_each(|v| v.sort_unstable());
+    for r in limited {
+        let (Some((max, days)), Some(day)) = (limits[r], batch.date_days(col::SERVICE_DATE_FROM, r)) else { continue };
+        let list = &lines[&(patients[r], codes[r])];
+        let first = i64::from(day) - days + 1;
+        let count = list.iter().filter(|(d, o)| i64::from(*d) >= first && (*d < day || (*d == day && *o <= r as u32))).count();
+        out[r] = count as f64 > max;
+    }
+    out
+}
+
+fn slot_index(slot_col: usize) -> usize {
+    col::DX.iter().position(|&c| c == slot_col).expect("a diagnosis column")
+}
+
 /// The earliest date of service over a record's lines.
 fn earliest(batch: &Batch, rows: &[u32]) -> Option<i32> {
     rows.iter().filter_map(|&r| batch.date_days(col::SERVICE_DATE_FROM, r as usize)).min()
 }
 
-/// Runs `f` on the applicable lines of every group, in parallel, and marks the lines it names.
-fn per_group(cx: &SelectCtx, groups: &Groups, f: impl Fn(&[u32], &mut Vec<u32>) + Sync) -> Vec<bool> {
-    per_group_memo(cx, groups, |rows, out, _: &mut ()| f(rows, out))
+/// Text values of a parameter (a list of strings).
+fn param_strings(v: rhai::Dynamic) -> Vec<String> {
+    match v.try_cast::<rhai::Array>() {
+        Some(list) => list.into_iter().filter_map(|m| m.into_immutable_string().ok().map(|s| s.to_string())).collect(),
+        None => Vec::new(),
+    }
 }
 
-/// As [`per_group`], with a memo per worker.
-fn per_group_memo<M: Default + Send>(cx: &SelectCtx, groups: &Groups, f: impl Fn(&[u32], &mut Vec<u32>, &mut M) + Sync) -> Vec<bool> {
+/// Runs `f` on the applicable lines of every group, in parallel, and marks the lines it names.
+fn per_group(cx: &SelectCtx, groups: &Groups, f: impl Fn(&[u32], &mut Vec<u32>) + Sync) -> Vec<bool> {
     let hits: Vec<u32> = (0..groups.len())
         .into_par_iter()
         .fold(
-            || (Vec::new(), Vec::new(), M::default()),
-            |(mut out, mut rows, mut memo), g| {
+            || (Vec::new(), Vec::new()),
+            |(mut out, mut rows), g| {
                 rows.clear();
                 rows.extend(groups.get(g).iter().copied().filter(|&r| cx.applies(r as usize)));
                 if !rows.is_empty() {
-                    f(&rows, &mut out, &mut memo);
+                    f(&rows, &mut out);
                 }
-                (out, rows, memo)
+                (out, rows)
             },
         )
-        .map(|(out, _, _)| out)
+        .map(|(out, _)| out)
         .reduce(Vec::new, |mut a, b| {
             a.extend(b);
             a

@@ -60,9 +60,10 @@ pub enum DupKey {
 /// The table-driven candidate kernels the engine provides.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kernel {
-    /// Lines with an NCCI PTP pair (modifier indicator 0 or 1) in force on the date, within
-    /// the patient-day (same patient, provider and date).
-    Ptp,
+    /// Column 2 lines of an NCCI PTP pair (modifier indicator 0 or 1) in force on the date,
+    /// within the patient-day (same patient, provider and date); with `bypass`, indicator 1
+    /// pairs where either line carries a modifier that parameter lists are left out.
+    Ptp { bypass: Option<String> },
     /// Lines whose units exceed the MUE per line (MAI 1) or whose code's units over the
     /// patient-day exceed it (MAI 2 and 3).
     Mue,
@@ -81,6 +82,9 @@ pub enum Kernel {
     /// Lines whose key repeats an earlier line's in the same record (`within` the claim or the
     /// patient-day); with `across_claims`, only when the earlier line is on another claim.
     Duplicates { keys: Vec<DupKey>, across_claims: bool, skip_blank: Vec<usize> },
+    /// Lines whose patient billed the code more often within its window than the limit the
+    /// parameter sets for the line's payer (a list of `{code, max, per_days}`).
+    Frequency { param: String },
     /// Lines whose NPI in any of `columns` fails the check digit.
     NpiInvalid { columns: Vec<usize> },
     /// Lines whose procedure code is not in the loaded HCPCS (Level II shapes) or CPT table.
@@ -126,13 +130,14 @@ pub const VOCABULARY: &[(&str, &str)] = &[
     ("compare: {column, lt | le | gt | ge: number or {param}}", "a numeric column against a threshold"),
     ("days_between: {from, to, more_than: number or {param}}", "both dates present and `to` is more than N days after `from`"),
     ("has_param: name", "the parameter has a value for the line's payer and date"),
-    ("kernel: ptp", "an NCCI PTP pair (indicator 0/1) in force on the date within the patient-day"),
+    ("kernel: ptp | {ptp: {bypass_modifiers: {param}}}", "the column 2 line of an NCCI PTP pair (indicator 0/1) in force on the date within the patient-day; indicator 1 pairs whose lines carry a listed modifier are left out"),
     ("kernel: mue", "units over the MUE per line (MAI 1) or per patient-day (MAI 2, 3)"),
     ("kernel: {icd10: [unknown, invalid_on_date, not_billable], slots}", "a diagnosis with that ICD-10-CM status on a line date"),
     ("kernel: {mce: [flags], slots}", "a diagnosis with one of the MCE flags on the first date of service"),
     ("kernel: {mce_age: true, slots}", "a diagnosis whose MCE age group excludes the patient's age"),
     ("kernel: {addon: [types], without_primary}", "an add-on code of those types; optionally only without a listed primary in the patient-day"),
     ("kernel: {duplicates: [keys], across_claims, skip_blank}", "a line repeating an earlier line's key in the record; keys are columns or `modifiers`"),
+    ("kernel: {frequency: {param}}", "a line over its payer's frequency limit: the patient's lines of the code within `per_days` days exceed `max`"),
     ("kernel: {npi_invalid: [columns]}", "an NPI failing the check digit"),
     ("kernel: procedure_code_unknown", "a procedure code the loaded HCPCS or CPT table does not list"),
     ("kernel: {not_in_table: table, columns}", "a value the loaded table (pos, modifiers, revenue, hcpcs, cpt) does not list"),
@@ -227,7 +232,7 @@ fn bool_key(m: &serde_yaml::Mapping, key: &str, what: &str) -> Result<bool, Err>
 fn parse_kernel(v: &Value) -> Result<Kernel, Err> {
     if let Some(name) = v.as_str() {
         return match name {
-            "ptp" => Ok(Kernel::Ptp),
+            "ptp" => Ok(Kernel::Ptp { bypass: None }),
             "mue" => Ok(Kernel::Mue),
             "procedure_code_unknown" => Ok(Kernel::ProcedureCodeUnknown),
             "dx_pointers" => Ok(Kernel::DxPointers),
@@ -239,6 +244,19 @@ fn parse_kernel(v: &Value) -> Result<Kernel, Err> {
     let name = name.as_str().unwrap_or("");
     let what = format!("kernel {name}");
     match name {
+        "ptp" => {
+            only_keys(m, &what, &["ptp"])?;
+            let arg = map(arg, &what)?;
+            only_keys(arg, &what, &["bypass_modifiers"])?;
+            let bypass = match arg.get("bypass_modifiers") {
+                Some(v) => match v.as_mapping().and_then(|p| p.get("param")).and_then(Value::as_str) {
+                    Some(p) => Some(p.to_string()),
+                    None => return Err(format!("{what}: bypass_modifiers is {{param: NAME}}")),
+                },
+                None => None,
+            };
+            Ok(Kernel::Ptp { bypass })
+        }
         "icd10" => {
             only_keys(m, &what, &["icd10", "slots"])?;
             let statuses = strings(arg, &what)?
@@ -283,6 +301,13 @@ fn parse_kernel(v: &Value) -> Result<Kernel, Err> {
                 None => Vec::new(),
             };
             Ok(Kernel::Duplicates { keys, across_claims: bool_key(m, "across_claims", &what)?, skip_blank })
+        }
+        "frequency" => {
+            only_keys(m, &what, &["frequency"])?;
+            match arg.as_mapping().and_then(|p| p.get("param")).and_then(Value::as_str) {
+                Some(p) => Ok(Kernel::Frequency { param: p.to_string() }),
+                None => Err(format!("{what}: frequency is {{param: NAME}}")),
+            }
         }
         "npi_invalid" => {
             only_keys(m, &what, &["npi_invalid"])?;
@@ -393,6 +418,7 @@ impl Selector {
     pub fn params(&self) -> Vec<&str> {
         let mut out = Vec::new();
         self.visit(&mut |s| match s {
+            Selector::Kernel(Kernel::Ptp { bypass: Some(p) }) | Selector::Kernel(Kernel::Frequency { param: p }) => out.push(p.as_str()),
             Selector::Codes { set: CodeSet::Param { name, .. }, .. } | Selector::HasParam(name) => out.push(name.as_str()),
             Selector::Compare { value: Threshold::Param(p), .. } | Selector::DaysBetween { more_than: Threshold::Param(p), .. } => {
                 out.push(p.as_str())
@@ -416,7 +442,7 @@ impl Selector {
 pub fn markdown() -> String {
     let mut out = String::from("| selector | selects |\n|---|---|\n");
     for (k, v) in VOCABULARY {
-        out.push_str(&format!("| `{k}` | {} |\n", v.replace('|', "\\|")));
+        out.push_str(&format!("| `{}` | {} |\n", k.replace('|', "\\|"), v.replace('|', "\\|")));
     }
     out
 }
