@@ -12,6 +12,7 @@ pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod dates;
+pub mod docs;
 pub mod extrapolation;
 pub mod findings;
 pub mod fraud;

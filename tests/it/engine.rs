@@ -125,3 +125,14 @@ fn script_dates_parse_iso_and_compact_forms_only() {
         assert_eq!(parse(bad), None, "{bad:?}");
     }
 }
+
+#[test]
+fn docs_rules_md_tables_are_generated_from_the_code() {
+    let path = crate::common::repo_root().join("docs/rules.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let filled = claimlint::docs::fill(&text, &claimlint::docs::rules_md_blocks()).unwrap();
+    if std::env::var_os("CLAIMLINT_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &filled).unwrap();
+    }
+    assert!(filled == text, "docs/rules.md is stale: run `CLAIMLINT_UPDATE_DOCS=1 cargo test docs_` to regenerate it");
+}
