@@ -13,5 +13,6 @@ mod mce_agreement;
 mod packs;
 mod ratstats;
 mod refdata;
+mod remit;
 mod samples;
 mod x12;
