@@ -654,3 +654,31 @@ fn remark_codes_read_from_the_files_are_real_rarcs() {
     }
     assert!(checked >= 20, "only {checked} remark codes checked");
 }
+
+/// Every prefix and many single-byte damages of a remittance are read or refused, never a panic.
+fn assert_never_panics(bytes: &[u8], name: &str, cuts: usize) {
+    let step = (bytes.len() / cuts).max(1);
+    for cut in (0..bytes.len()).step_by(step) {
+        let _ = parse_835(&bytes[..cut], name);
+        for damage in [b'~', b'*', b':', b'X', b'\n', b'-', b'.'] {
+            let mut b = bytes.to_vec();
+            b[cut] = damage;
+            let _ = parse_835(&b, name);
+        }
+    }
+}
+
+#[test]
+fn truncated_or_damaged_remittances_never_panic() {
+    let bytes = std::fs::read(fixture("lakeside.835")).unwrap();
+    assert_never_panics(&bytes, "lakeside.835", 400);
+}
+
+#[test]
+#[ignore = "needs ../shared/data (x12/835)"]
+fn truncated_or_damaged_shared_remittances_never_panic() {
+    for f in FACTS.iter().filter(|f| !f.file.contains("profee") && !f.file.contains("DeIdent_02")) {
+        let (bytes, name) = read(f.file);
+        assert_never_panics(&bytes, &name, 40);
+    }
+}
