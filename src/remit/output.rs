@@ -400,8 +400,8 @@ fn unmatched_table(run: &RemitRun) -> Table {
         .text("where", rows.iter().map(|r| r.where_.clone()))
 }
 
-/// Rows shown in the HTML line table; every row is in remit.csv.
-const MAX_HTML_LINES: usize = 5000;
+/// Rows shown in each long HTML table; every row is in the CSV files.
+const MAX_HTML_ROWS: usize = 5000;
 
 /// One remittance file in the report's file list.
 #[derive(Debug, Clone, Serialize)]
@@ -449,6 +449,9 @@ pub struct Page<'a> {
     pub lines_truncated: usize,
     pub unmatched: Vec<Unmatched>,
     pub problems: &'a [crate::vocab::Finding],
+    pub problem_count: usize,
+    /// Rows left out of the denial, finding and problem tables (they are in the CSV files).
+    pub rows_truncated: usize,
     /// Largest denied amount of one CARC, for the bar widths.
     pub max_carc_amount: f64,
     /// The related-CARC families, for the explanation.
@@ -482,8 +485,8 @@ pub fn page<'a>(run: &'a RemitRun, title: &'a str, generated: String) -> Page<'a
         })
         .collect();
     let mut lines = line_rows(run);
-    let lines_truncated = lines.len().saturating_sub(MAX_HTML_LINES);
-    lines.truncate(MAX_HTML_LINES);
+    let lines_truncated = lines.len().saturating_sub(MAX_HTML_ROWS);
+    lines.truncate(MAX_HTML_ROWS);
     Page {
         title,
         generated,
@@ -497,14 +500,23 @@ pub fn page<'a>(run: &'a RemitRun, title: &'a str, generated: String) -> Page<'a
         totals: &run.outcome.totals,
         by_carc: &run.outcome.by_carc,
         by_rule: &run.outcome.by_rule,
-        denials: &run.outcome.denials,
-        findings: &run.outcome.findings,
+        denials: first(&run.outcome.denials),
+        findings: first(&run.outcome.findings),
         provider_adjustments,
         lines,
         lines_truncated,
         unmatched: unmatched(run),
-        problems: &run.problems,
+        problems: first(&run.problems),
+        problem_count: run.problems.len(),
+        rows_truncated: [run.outcome.denials.len(), run.outcome.findings.len(), run.problems.len()]
+            .iter()
+            .map(|n| n.saturating_sub(MAX_HTML_ROWS))
+            .sum(),
         max_carc_amount: run.outcome.by_carc.iter().map(|c| c.amount).fold(0.0, f64::max).max(0.01),
         families: codes::RELATED.iter().map(|(name, f)| (*name, f.join(", "))).collect(),
     }
+}
+
+fn first<T>(rows: &[T]) -> &[T] {
+    &rows[..rows.len().min(MAX_HTML_ROWS)]
 }
