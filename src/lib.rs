@@ -20,6 +20,7 @@ pub mod generate;
 pub mod load;
 pub mod ratstats;
 pub mod refdata;
+pub mod remit;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -4,6 +4,7 @@
 mod generate_cmd;
 mod peers_cmd;
 mod progress;
+mod remit_cmd;
 mod rules_cmd;
 mod stats_cmd;
 
@@ -42,6 +43,8 @@ enum Command {
     /// RAT-STATS appraisal: variable, stratified, attribute, and sample sizes.
     #[command(subcommand)]
     Appraise(stats_cmd::AppraiseCommand),
+    /// Read 835 remittances, match them to the audited claims, and show which denials were predicted.
+    Remit(remit_cmd::RemitArgs),
     /// Rank providers on CMS Physician & Other Practitioners aggregates (no claim lines needed).
     Peers(peers_cmd::PeersArgs),
     /// Print the canonical claim-line schema.
@@ -131,6 +134,7 @@ pub fn run() -> ExitCode {
         Command::Sample(args) => stats_cmd::sample(args),
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),
         Command::Peers(args) => peers_cmd::run(args),
+        Command::Remit(args) => remit_cmd::run(args),
         Command::Generate(args) => generate_cmd::run_generate(args),
         Command::Load(args) => generate_cmd::run_load(args),
         Command::Schema => {

@@ -20,6 +20,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("compliance.html", include_str!("../../reports/compliance.html.j2")),
     ("ratstats.html", include_str!("../../reports/ratstats.html.j2")),
     ("fraud.html", include_str!("../../reports/fraud.html.j2")),
+    ("remit.html", include_str!("../../reports/remit.html.j2")),
 ];
 
 /// Providers listed in the fraud-risk report; the ranking covers all of them.
@@ -239,4 +240,14 @@ pub fn render_fraud(result: &AuditResult, title: &str, env: &Environment) -> Res
         benford: crate::fraud::stats::BENFORD_FIRST_DIGIT,
     };
     Ok(env.get_template("fraud.html")?.render(minijinja::value::Serde(&ctx))?)
+}
+
+// ---------------------------------------------------------------- remittances (claimlint remit)
+
+/// The remittance page: the denial loop per CARC and per rule, payment posting, every
+/// remittance line with its match, what did not match, and the remittances' data quality.
+pub fn render_remit(run: &crate::remit::RemitRun, env: &Environment) -> Result<String> {
+    let generated = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    let page = crate::remit::output::page(run, "Remittances and denials", generated);
+    Ok(env.get_template("remit.html")?.render(minijinja::value::Serde(&page))?)
 }

@@ -14,5 +14,6 @@ mod mce_agreement;
 mod packs;
 mod ratstats;
 mod refdata;
+mod remit;
 mod samples;
 mod x12;
