@@ -51,6 +51,7 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
             sandbox: Sandbox::default(),
             strict: false,
             peer_table: None,
+            ..Default::default()
         },
     };
     let spinner = super::progress::Spinner::start("reading remittances and auditing claims");

@@ -79,6 +79,7 @@ fn remit_run(remittance: &str, claims: &str) -> claimlint::remit::RemitRun {
             sandbox: Sandbox::default(),
             strict: false,
             peer_table: None,
+            ..Default::default()
         },
     };
     remit::run(&opts).unwrap_or_else(|e| panic!("remit run failed: {e:#}"))
