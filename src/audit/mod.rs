@@ -1,5 +1,7 @@
 //! The `audit` job: load claims, run the rules, collect findings and the figures the reports show.
 
+pub mod partition;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
