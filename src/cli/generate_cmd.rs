@@ -23,6 +23,10 @@ pub struct GenerateArgs {
     /// same folder you audit with. Default: rules/data (the small bundled subset).
     #[arg(long, env = "CLAIMLINT_REFDATA", default_value = "rules/data")]
     refdata: PathBuf,
+    /// Rules folder the batch will be audited with: the NCCI-associated modifiers and the
+    /// ACME-COMMERCIAL prior-authorization list are read from it (default: the shipped rules).
+    #[arg(long, env = "CLAIMLINT_RULES")]
+    rules: Option<PathBuf>,
     /// Planted errors per claim line, split evenly across the federal rules the tables allow.
     #[arg(long, default_value_t = 0.02)]
     error_rate: f64,
@@ -44,6 +48,7 @@ pub fn run_generate(args: GenerateArgs) -> Result<u8> {
     let started = Instant::now();
     let mut opts = GenerateOptions::new(args.lines, args.seed, args.out.clone());
     opts.refdata = args.refdata;
+    opts.rules = args.rules;
     opts.error_rate = args.error_rate;
     opts.chunk_rows = args.row_group;
     opts.from = args.from;

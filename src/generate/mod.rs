@@ -18,8 +18,11 @@
 
 mod model;
 pub mod oracle;
+mod plant;
+pub mod policy;
 mod pools;
 mod rng;
+mod templates;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -42,6 +45,9 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     /// Reference tables to draw from (normalised layouts); the default is rules/data.
     pub refdata: PathBuf,
+    /// Rules folder whose policy lists (NCCI-associated modifiers, prior-authorization codes)
+    /// the claims follow; None, or a folder without them, uses the shipped rule files.
+    pub rules: Option<PathBuf>,
     /// Planted errors per line, split evenly across the plantable federal rules.
     pub error_rate: f64,
     /// Rows per written chunk (one Parquet row group each).
@@ -58,6 +64,7 @@ impl GenerateOptions {
             seed,
             out: out.into(),
             refdata: PathBuf::from("rules/data"),
+            rules: None,
             error_rate: 0.02,
             chunk_rows: 500_000,
             from: NaiveDate::from_ymd_opt(2024, 1, 1).expect("date"),
@@ -457,7 +464,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         let _span = tracing::info_span!("refdata").entered();
         RefData::load_dir(&opts.refdata).with_context(|| format!("loading reference tables from {}", opts.refdata.display()))?
     };
-    let pools = pools::Pools::load(&opts.refdata, &model::common_codes())?;
+    let pools = pools::Pools::load(&opts.refdata, &templates::common_codes())?;
+    let policy = policy::Policy::load(opts.rules.as_deref())?;
     tracing::info!(
         ptp_pairs = pools.ptp_pairs.len(),
         mue_codes = pools.mue_codes.len(),
@@ -466,8 +474,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         secs = started.elapsed().as_secs_f64(),
         "reference tables and generator pools loaded"
     );
-    let days = ((opts.to - opts.from).num_days() + 1) as u32;
-    let model = Model::new(opts.seed, opts.lines, &rd, &pools, opts.error_rate, opts.from, days);
+    let model = Model::new(opts, &rd, &pools, &policy);
     let chunk_rows = opts.chunk_rows.max(1);
     let mut sink = Sink {
         model: &model,
