@@ -233,7 +233,9 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         std::fs::write(&report_path, html)?;
         let fraud_path = out.join("fraud.html");
         std::fs::write(&fraud_path, report::render_fraud(&result, "Fraud-risk report", &env)?)?;
-        println!("report: {}  fraud-risk report: {}  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
+        let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
+        std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
+        println!("report: {}  fraud-risk report: {} (and providers.csv)  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;

@@ -103,11 +103,14 @@ fn charge_outliers_use_the_peers_median_and_scaled_mad() {
     let r = run(&refs);
     let a = by_npi(&r)["A"];
     let o = &a.charge_outliers[0];
-    // Per unit: 1000, 100, 110, 95, 105; median 105; |x - 105| = 895, 5, 5, 10, 0, median 5;
-    // scaled MAD 5 x 1.4826 = 7.413; z = (1000 - 105) / 7.413 = 120.7339.
+    // Per unit: 1000, 100, 110, 95, 105; median 105. Charges compare as ratios, on logs:
+    // |ln x - ln 105| = ln(1000/105), ln(105/100), ln(110/105), ln(105/95), 0, whose median is
+    // ln 1.05; scale 1.4826 ln 1.05 = 0.07234; z = ln(1000/105) / 0.07234 = 31.2.
     assert_eq!((o.code.as_str(), o.peer_median, o.peers), ("99213", 105.0, 5));
-    assert!((o.peer_scaled_mad - 7.413).abs() < 1e-12);
-    assert!((o.z - 895.0 / 7.413).abs() < 1e-9, "{}", o.z);
+    let scale = 1.4826 * 1.05f64.ln();
+    assert!((o.peer_log_scale - scale).abs() < 1e-12, "{}", o.peer_log_scale);
+    assert!((o.z - (1000.0f64 / 105.0).ln() / scale).abs() < 1e-9, "{}", o.z);
+    assert!((o.ratio_to_median - 1000.0 / 105.0).abs() < 1e-12);
     assert_eq!(o.percentile, 1.0);
     let f: Vec<_> = r.findings.iter().filter(|f| f.rule_id == "FRAUD-CHARGE-OUTLIER").collect();
     assert_eq!(f.len(), 1, "only A is an outlier: {f:?}");
@@ -129,10 +132,53 @@ fn weekend_and_holiday_shares_count_observed_federal_holidays() {
     let a = ind["A"].weekend_holiday.as_ref().unwrap();
     assert_eq!((a.count, a.base, a.peer_count, a.peer_base), (3.0, 4.0, 1.0, 2.0));
     assert_eq!(a.peer_rate, Some(0.5));
-    // Benford on A's four 100.00 charges: every first digit is 1.
-    let b = ind["A"].benford.as_ref().unwrap();
-    assert_eq!(b.counts, [4, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // A's four 99213 charges are one set price: Benford's law does not apply to them.
+    assert!(ind["A"].benford.is_none());
 }
+
+#[test]
+fn benford_tests_only_the_charges_of_codes_billed_at_varying_prices() {
+    // Provider A keys 99070 (supplies) case by case: 12 distinct prices, all starting with 9;
+    // and bills 99213 at one set price. B bills supplies whose first digits follow Benford.
+    let mut rows = Vec::new();
+    for (i, c) in [91.0, 92.5, 93.0, 94.0, 95.0, 96.0, 97.0, 98.0, 99.0, 910.0, 920.0, 930.0].iter().enumerate() {
+        rows.push(format!("A{i},P{i},A,FP,2024-07-01,99070,,1,{c}"));
+    }
+    rows.extend(lines("A", "FP", "99213", 5, "2024-07-02", 140.0));
+    // 30 amounts with first digits 1 x9, 2 x5, 3 x4, 4 x3, 5 x3, 6 x2, 7 x2, 8 x1, 9 x1.
+    let digits = [(1, 9), (2, 5), (3, 4), (4, 3), (5, 3), (6, 2), (7, 2), (8, 1), (9, 1)];
+    let mut k = 0;
+    for (d, n) in digits {
+        for j in 0..n {
+            rows.push(format!("B{k},Q{k},B,FP,2024-07-01,99070,,1,{}", d as f64 * 10.0 + j as f64 + 0.5));
+            k += 1;
+        }
+    }
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let r = run(&refs);
+    let ind = by_npi(&r);
+    let a = ind["A"].benford.as_ref().unwrap();
+    assert_eq!((a.n, a.counts, a.varying_price_codes, a.fixed_price_charges), (12, [0, 0, 0, 0, 0, 0, 0, 0, 12], 1, 5));
+    // MAD = (sum of Benford's shares for 1..8 + (1 - share of 9)) / 9 = 2 (1 - 0.04576) / 9.
+    assert!((a.mad - 2.0 * (1.0 - BENFORD_NINE) / 9.0).abs() < 1e-12, "{}", a.mad);
+    let b = ind["B"].benford.as_ref().unwrap();
+    assert_eq!(b.counts, [9, 5, 4, 3, 3, 2, 2, 1, 1]);
+    assert!(b.mad < 0.015, "{}", b.mad);
+    // With at least 10 amounts required, A is flagged and B is not.
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("benford.rhai");
+    let text = std::fs::read_to_string(repo_root().join("rules/fraud/benford.rhai")).unwrap().replace("min_amounts: 300", "min_amounts: 10");
+    std::fs::write(&rule, text).unwrap();
+    let claims = dir.path().join("claims.csv");
+    std::fs::write(&claims, format!("{HEADER}{}\n", rows.join("\n"))).unwrap();
+    let r = audit(&[claims], dir.path());
+    let flagged: Vec<&str> = r.findings.iter().filter(|f| f.rule_id == "FRAUD-BENFORD").map(|f| f.provider_npi.as_str()).collect();
+    assert_eq!(flagged, vec!["A"]);
+    let html = claimlint::report::render_fraud(&r, "Benford", &claimlint::report::environment(None).unwrap()).unwrap();
+    assert!(html.contains("aria-label=\"First-digit shares against Benford"), "Benford chart");
+}
+
+const BENFORD_NINE: f64 = 0.045_757_490_560_675_12;
 
 #[test]
 fn modifier_rates_and_addon_ratios_compare_with_peers() {
@@ -165,18 +211,50 @@ fn modifier_rates_and_addon_ratios_compare_with_peers() {
 }
 
 #[test]
-fn risk_scores_add_rule_weights_and_list_every_factor() {
+fn risk_scores_weight_each_factor_by_its_strength_and_list_every_factor() {
     let r = audit(&[repo_root().join("samples/claims.csv")], &repo_root().join("rules"));
-    let ranked = score::rank(&r);
+    let ranked = score::rank(&r.findings, &r.rules, &r.provider_indicators);
     assert_eq!(ranked.len(), r.provider_indicators.len());
-    let top = &ranked[0];
-    // The family practitioner with a duplicate claim (weight 2) and a visit after death (weight 5).
-    assert_eq!(top.npi, "1003000126");
-    let factors: Vec<(&str, f64, usize)> = top.factors.iter().map(|f| (f.rule_id.as_str(), f.weight, f.findings)).collect();
-    assert_eq!(factors, vec![("FRAUD-DUPLICATE-CLAIMS", 2.0, 3), ("FRAUD-SERVICE-AFTER-DEATH", 5.0, 1)]);
-    assert_eq!(top.score, 7.0);
+    let summary: Vec<(&str, f64, Vec<(&str, f64, f64, usize)>)> = ranked
+        .iter()
+        .take(3)
+        .map(|p| (p.npi.as_str(), p.score, p.factors.iter().map(|f| (f.rule_id.as_str(), f.weight, f.strength, f.findings)).collect()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            // A visit after death (weight 5) and a 99213 billed to a second payer (weight 2), one
+            // finding each: strength 1 + log10(1) = 1.
+            ("1003000126", 7.0, vec![("FRAUD-SERVICE-AFTER-DEATH", 5.0, 1.0, 1), ("FRAUD-DUPLICATE-CLAIMS", 2.0, 1.0, 1)]),
+            ("1999999984", 5.0, vec![("FRAUD-EXCLUDED-PROVIDER", 5.0, 1.0, 1)]),
+            // 27 hours of timed services in a day: strength 27 / 24 on `busiest_days.minutes`.
+            ("1666666668", 4.0 * 1.125, vec![("FRAUD-IMPOSSIBLE-DAY", 4.0, 1.125, 1)]),
+        ]
+    );
+    let day = &ranked[2].factors[0];
+    assert_eq!(day.contribution, 4.5);
+    assert_eq!(day.measure, "busiest_days.minutes = 1620.0000 (unit 1440)");
+    assert!(day.messages[0].contains("27.0 hours"), "{:?}", day.messages);
+    // The provider-level finding is the factor; the provider's claim findings are listed apart.
+    assert!(ranked[2].findings.is_empty());
+    assert_eq!(ranked[0].findings.len(), 2);
+    assert!(ranked[3..].iter().all(|p| p.factors.is_empty() && p.score == 0.0));
     assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
     assert_eq!(ranked.iter().map(|p| p.rank).collect::<Vec<_>>(), (1..=ranked.len()).collect::<Vec<_>>());
+
+    // providers.csv: one row per provider, one strength column per fraud-risk rule.
+    let csv = score::providers_csv(&ranked, &r.rules);
+    let mut rows = csv.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    assert_eq!(&header[..5], &["rank", "npi", "specialty", "score", "amount_at_risk"]);
+    let rules: Vec<&str> = header[5..].to_vec();
+    assert_eq!(rules.len(), 11, "{rules:?}");
+    let first: Vec<&str> = rows.next().unwrap().split(',').collect();
+    assert_eq!(&first[..4], &["1", "1003000126", "Family Practice", "7.0000"]);
+    let at = |id: &str| 5 + rules.iter().position(|r| *r == id).unwrap();
+    assert_eq!(first[at("FRAUD-SERVICE-AFTER-DEATH")], "1.0000");
+    assert_eq!(first[at("FRAUD-EM-LEVELS")], "");
+    assert_eq!(csv.lines().count(), ranked.len() + 1);
 }
 
 #[test]
@@ -196,8 +274,14 @@ fn the_fraud_report_renders_for_the_sample() {
         assert!(html.contains(&format!("id=\"p-{npi}\"")), "drill-down for {npi}");
     }
     assert!(html.contains("FRAUD-IMPOSSIBLE-DAY") && html.contains("27.0 hours"));
-    assert!(html.contains("aria-label=\"First-digit shares against Benford"), "Benford chart");
+    assert!(html.contains("busiest_days.minutes = 1620.0000 (unit 1440)"), "the strength and what it was measured on");
+    // Every sample charge is a set price: Benford is said not to apply, and not charted.
+    assert!(html.contains("not tested: every code is billed at a set price"));
+    assert!(!html.contains("aria-label=\"First-digit shares against Benford"));
     assert!(html.contains("aria-label=\"E/M level shares"), "E/M chart");
+    let csv = std::fs::read_to_string(dir.path().join("providers.csv")).unwrap();
+    assert!(csv.starts_with("rank,npi,specialty,score,amount_at_risk,FRAUD-ADDON-RATIO,"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,1003000126,Family Practice,7.0000,"), "{csv}");
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
 }
 
