@@ -10,6 +10,7 @@ use super::plant;
 use super::policy::Policy;
 use super::pools::Pools;
 use super::rng::{hash, Rng};
+use super::schemes::{Scheme, Schemes};
 use super::templates::{self, Visit, DX_FALLBACK, DX_PRIMARY_CARE};
 use super::GenerateOptions;
 use crate::refdata::RefData;
@@ -28,6 +29,8 @@ pub struct Patient {
     pub payer: &'static str,
     /// Index of the patient's primary care provider.
     pub pcp: u32,
+    /// Set only for the deceased beneficiaries of the billing-after-death scheme.
+    pub death: Option<NaiveDate>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +160,7 @@ pub struct Encounter {
 
 impl Encounter {
     /// Keeps lines grouped by claim (the order they are written in), drops empty claims.
-    fn tidy(&mut self) {
+    pub fn tidy(&mut self) {
         self.lines.sort_by_key(|l| l.claim);
         let mut map = vec![None; self.claims.len()];
         let mut next = 0u8;
@@ -199,6 +202,8 @@ pub struct Model<'a> {
     pub plantable: Vec<Rule>,
     pub start: NaiveDate,
     pub days: u32,
+    /// Provider-level schemes and habits (`--schemes`); None leaves the batch as it always was.
+    pub schemes: Option<Schemes>,
 }
 
 const TAG_PATIENT: u64 = 1;
@@ -221,6 +226,8 @@ pub struct Generated {
     pub planted: Option<Rule>,
     /// What the federal rules should find on it (the planted error; zero when clean).
     pub expected: Counts,
+    /// The provider scheme that changed it, if any.
+    pub scheme: Option<Scheme>,
 }
 
 impl<'a> Model<'a> {
@@ -276,6 +283,14 @@ impl<'a> Model<'a> {
                 plantable.push(rule);
             }
         }
+        let schemes = opts.scheme_share.map(|share| {
+            let excluded: Vec<String> = pools.leie_npis.iter().filter(|n| rd.npi_excluded(n, opts.to) == Some(true)).cloned().collect();
+            // Physical therapy visits a day: encounters (about two lines each) x specialist share x PT's weight.
+            let pt_weight = SPECS.iter().find(|s| s.0 == Spec::PhysicalTherapy).map_or(0, |s| s.2) as f64;
+            let specialist_weight: f64 = SPECS.iter().map(|s| s.2 as f64).sum();
+            let pt_per_day = lines as f64 / 2.0 * 0.42 * pt_weight / specialist_weight / days as f64;
+            Schemes::new(seed, &mut providers, share, &excluded, pt_per_day)
+        });
         let of = |s: Spec| by_spec[SPECS.iter().position(|x| x.0 == s).expect("listed")].clone();
         let pcp_child = [of(Spec::Pediatrics), of(Spec::FamilyMedicine)].concat();
         let pcp_adult = [of(Spec::FamilyMedicine), of(Spec::InternalMedicine)].concat();
@@ -297,6 +312,7 @@ impl<'a> Model<'a> {
             plantable,
             start,
             days,
+            schemes,
         }
     }
 
@@ -328,7 +344,7 @@ impl<'a> Model<'a> {
         };
         let pcps = if age < 18 { &self.pcp_child } else { &self.pcp_adult };
         let pcp = pcps[r.below(pcps.len() as u64) as usize];
-        Patient { index: p, sex, birth, payer, pcp }
+        Patient { index: p, sex, birth, payer, pcp, death: None }
     }
 
     /// The patient and date of encounter `e`. Encounters go round the patients in rounds (a
@@ -393,7 +409,11 @@ impl<'a> Model<'a> {
             Some(s) => {
                 let list = self.providers_of(s);
                 // Patients keep seeing the same specialist.
-                list[(hash(self.seed, &[TAG_PATIENT, p as u64, s as u64]) % list.len() as u64) as usize]
+                let chosen = list[(hash(self.seed, &[TAG_PATIENT, p as u64, s as u64]) % list.len() as u64) as usize];
+                match &self.schemes {
+                    Some(schemes) => schemes.redirect(self.seed, s, chosen, dos, e),
+                    None => chosen,
+                }
             }
         };
         let prov = &self.providers[provider as usize];
@@ -512,10 +532,14 @@ impl<'a> Model<'a> {
     /// Encounter `e`, clean or with one planted error.
     pub fn generate(&self, e: u64) -> Generated {
         let mut r = Rng::new(hash(self.seed, &[TAG_ENCOUNTER, e]));
-        let (mut enc, patient) = self.clean(e, &mut r, false);
+        let (mut enc, mut patient) = self.clean(e, &mut r, false);
         if !self.oracle.issues(&enc, &patient).is_empty() {
             // The draw could not be repaired: bill a plain office visit instead.
             enc = self.clean(e, &mut Rng::new(hash(self.seed, &[TAG_FILLER, e])), true).0;
+        }
+        let scheme = self.schemes.as_ref().and_then(|s| s.apply(self, &mut enc, &mut patient, e));
+        if scheme.is_some() {
+            enc.tidy();
         }
         let mut planted = None;
         let p = (self.error_rate * enc.lines.len() as f64).min(1.0);
@@ -538,14 +562,14 @@ impl<'a> Model<'a> {
             }
         }
         let expected = self.oracle.counts(&enc, &patient);
-        Generated { enc, patient, planted, expected }
+        Generated { enc, patient, planted, expected, scheme }
     }
 
     /// The tail of a file: a one-line visit, so the line count comes out exact.
     pub fn filler(&self, e: u64) -> Generated {
         let (enc, patient) = self.clean(e, &mut Rng::new(hash(self.seed, &[TAG_FILLER, e])), true);
         let expected = self.oracle.counts(&enc, &patient);
-        Generated { enc, patient, planted: None, expected }
+        Generated { enc, patient, planted: None, expected, scheme: None }
     }
 }
 

@@ -393,3 +393,121 @@ fn an_external_peer_table_gives_the_specialty_mix_for_a_goodness_of_fit_test() {
     // p = 0.31: no finding (and 20 visits is the minimum, so the test ran).
     assert!(r.findings.iter().all(|f| f.rule_id != "FRAUD-EM-LEVELS"));
 }
+
+// ------------------------------------------------------------------ mergeable provider partials
+
+mod partials {
+    use claimlint::batch::{Batch, PROVIDER_AGGREGATES};
+    use claimlint::fraud::{provider_records, ProviderPartials, ProviderRecord};
+    use claimlint::generate::{generate, GenerateOptions};
+    use claimlint::load::load_claims;
+    use claimlint::refdata::RefData;
+    use claimlint::schema::AliasMap;
+    use polars::prelude::*;
+
+    use crate::common::repo_root;
+
+    /// A generated batch (with provider schemes, so every indicator has something to measure)
+    /// as its canonical frame, and the reference tables it was generated against.
+    fn generated() -> (DataFrame, Vec<String>, std::sync::Arc<RefData>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.parquet");
+        let mut o = GenerateOptions::new(30_000, 12, &path);
+        o.refdata = repo_root().join("rules/data");
+        o.scheme_share = Some(0.1);
+        generate(&o).unwrap();
+        let loaded = load_claims(&[path], &AliasMap::builtin()).unwrap();
+        let refdata = claimlint::rules::load_refdata(&repo_root().join("rules"), None).unwrap();
+        (loaded.frame, loaded.sources, refdata)
+    }
+
+    /// FNV-1a: a stable hash to split rows into parts, independent of claimlint's code.
+    fn fnv(s: &str) -> u64 {
+        s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    /// The frame cut into `k` parts by `part(row)`.
+    fn split(frame: &DataFrame, k: usize, part: impl Fn(usize) -> usize) -> Vec<DataFrame> {
+        (0..k)
+            .map(|i| {
+                let mask: BooleanChunked = (0..frame.height()).map(|r| part(r) == i).collect();
+                frame.filter(&mask).unwrap()
+            })
+            .collect()
+    }
+
+    fn partials_of(frame: &DataFrame, sources: &[String], refdata: &RefData) -> ProviderPartials {
+        let batch = Batch::from_frame(frame, sources.to_vec()).unwrap();
+        ProviderPartials::from_batch(&batch, refdata)
+    }
+
+    /// Aggregates as comparable text (Dynamic has no equality).
+    fn comparable(records: &[ProviderRecord]) -> Vec<(String, String, Vec<String>)> {
+        records.iter().map(|r| (r.npi.clone(), r.specialty.clone(), r.aggregates.iter().map(|d| format!("{d:?}")).collect())).collect()
+    }
+
+    #[test]
+    fn partials_merged_across_any_split_give_exactly_the_whole_batch_records() {
+        let (frame, sources, refdata) = generated();
+        let whole = partials_of(&frame, &sources, &refdata);
+        let records = provider_records(&whole, &refdata, None);
+        assert!(records.len() > 30, "{} providers", records.len());
+        assert!(records.iter().any(|r| r.indicators.em.as_ref().is_some_and(|e| e.q_value.is_some())));
+        assert!(records.iter().any(|r| !r.indicators.charge_outliers.is_empty()));
+        assert!(records.iter().any(|r| !r.indicators.addon_ratios.is_empty()));
+
+        let patients = frame.column("patient_id").unwrap().str().unwrap().clone();
+        let by_patient = |r: usize| (fnv(patients.get(r).unwrap_or("")) % 4) as usize;
+        // Rows dealt round-robin: claims, patients and dates all span several parts.
+        let by_row = |r: usize| r % 3;
+        for (name, parts) in [("patient hash", split(&frame, 4, by_patient)), ("row", split(&frame, 3, by_row))] {
+            assert_eq!(parts.iter().map(|p| p.height()).sum::<usize>(), frame.height());
+            let pieces: Vec<ProviderPartials> = parts.iter().map(|p| partials_of(p, &sources, &refdata)).collect();
+            // Left to right, and right to left: the merge is associative and commutative.
+            let mut forward = ProviderPartials::default();
+            for p in pieces.iter().cloned() {
+                forward.merge(p);
+            }
+            let mut backward = pieces.last().unwrap().clone();
+            for p in pieces.iter().rev().skip(1).cloned() {
+                let mut acc = p;
+                acc.merge(backward);
+                backward = acc;
+            }
+            assert!(forward == whole, "{name}: merged partials differ from the whole batch's");
+            assert!(backward == whole, "{name}: merged the other way, partials differ");
+            let merged = provider_records(&forward, &refdata, None);
+            assert_eq!(comparable(&merged), comparable(&records), "{name}: aggregates");
+            for (m, w) in merged.iter().zip(&records) {
+                assert!(m.indicators == w.indicators, "{name}: indicators of {} differ", w.npi);
+            }
+        }
+
+        // The partials survive a serialization round trip (how partitions travel).
+        let json = serde_json::to_string(&whole).unwrap();
+        let back: ProviderPartials = serde_json::from_str(&json).unwrap();
+        assert!(back == whole);
+    }
+
+    #[test]
+    fn record_aggregates_equal_the_batch_group_bys() {
+        let (frame, sources, refdata) = generated();
+        let batch = Batch::from_frame(&frame, sources).unwrap();
+        let records = provider_records(&ProviderPartials::from_batch(&batch, &refdata), &refdata, None);
+        let by_npi: std::collections::HashMap<&str, &ProviderRecord> = records.iter().map(|r| (r.npi.as_str(), r)).collect();
+        assert_eq!(records.len(), batch.providers.members.len());
+        for (g, rows) in batch.providers.members.iter().enumerate() {
+            let rec = by_npi[batch.provider.get(rows[0] as usize).as_str()];
+            for (k, (name, _)) in PROVIDER_AGGREGATES.iter().enumerate() {
+                let (mine, polars) = (&rec.aggregates[k], &batch.provider_aggregates.values[g][k]);
+                match (mine.as_int(), polars.as_int()) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{name} of {}", rec.npi),
+                    _ => {
+                        let (a, b) = (mine.as_float().unwrap(), polars.as_float().unwrap());
+                        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{name} of {}: {a} vs {b}", rec.npi);
+                    }
+                }
+            }
+        }
+    }
+}
