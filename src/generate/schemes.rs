@@ -25,6 +25,10 @@ const TAG_SCHEME: u64 = 22;
 const TAG_MILL: u64 = 23;
 const TAG_DEATH: u64 = 24;
 
+/// Providers of a specialty, besides the planted one, that a peer comparison needs (the
+/// indicators want five values before a median and a MAD mean anything).
+const MIN_PEERS: usize = 5;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scheme {
     Upcoding,
@@ -83,6 +87,11 @@ impl Scheme {
             Scheme::ChargeInflation => "FRAUD-CHARGE-OUTLIER",
             Scheme::DuplicateBilling => "FRAUD-DUPLICATE-CLAIMS",
         }
+    }
+
+    /// Whether the scheme shows only against peers (a rate, a ratio or a charge), not by itself.
+    fn compares_with_peers(self) -> bool {
+        !matches!(self, Scheme::ImpossibleDays | Scheme::BillingAfterDeath | Scheme::ExcludedNpi | Scheme::DuplicateBilling)
     }
 
     /// Specialties whose billing the scheme fits.
@@ -178,7 +187,10 @@ impl Schemes {
             if scheme == Scheme::ExcludedNpi && free_npis.is_empty() {
                 continue;
             }
-            let eligible: Vec<usize> = (0..providers.len()).filter(|&q| !taken[q] && scheme.fits(providers[q].spec)).collect();
+            // A peer comparison needs peers: such schemes go to specialties with enough providers.
+            let enough_peers = |spec: Spec| !scheme.compares_with_peers() || providers.iter().filter(|p| p.spec == spec).count() > MIN_PEERS;
+            let eligible: Vec<usize> =
+                (0..providers.len()).filter(|&q| !taken[q] && scheme.fits(providers[q].spec) && enough_peers(providers[q].spec)).collect();
             // One mill per specialty: two would split its days.
             if eligible.is_empty() || (scheme == Scheme::ImpossibleDays && planted.iter().any(|p| p.scheme == scheme)) {
                 continue;
@@ -245,7 +257,7 @@ impl Schemes {
         let p = self.of(enc.provider)?;
         let s = p.strength;
         let changed = match p.scheme {
-            Scheme::Upcoding => upcode(enc, prov, 0.15 + 0.35 * s, &mut r),
+            Scheme::Upcoding => upcode(enc, prov, 0.25 + 0.45 * s, &mut r),
             Scheme::Modifier25 => add_modifier(enc, &mut r, 0.3 + 0.4 * s, |code| is_em(code), &["25"]),
             Scheme::Modifier59 => {
                 add_modifier(enc, &mut r, 0.2 + 0.3 * s, |code| !is_em(code) && !code.starts_with('J'), &["59", "59", "XU"])

@@ -511,3 +511,83 @@ mod partials {
         }
     }
 }
+
+// ------------------------------------------------------------------ planted schemes found
+
+mod ranking {
+    use std::collections::HashMap;
+
+    use claimlint::fraud::score;
+    use claimlint::generate::{generate, GenerateOptions, Manifest};
+
+    use crate::common::repo_root;
+    use crate::support::audit;
+
+    /// How a ranking does against the planted schemes.
+    #[derive(Debug)]
+    struct Scored {
+        planted: usize,
+        precision_at_k: f64,
+        recall_at_2k: f64,
+        honest: usize,
+        honest_flagged: usize,
+        flagged: usize,
+        providers: usize,
+    }
+
+    /// Generates `lines` lines (seed 1, rules/data), audits them with rules/fraud and scores the
+    /// ranking against the manifest's planted providers.
+    fn run(lines: u64, share: Option<f64>) -> (Scored, Manifest, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.parquet");
+        let mut o = GenerateOptions::new(lines, 1, &path);
+        o.refdata = repo_root().join("rules/data");
+        o.scheme_share = share;
+        let m = generate(&o).unwrap();
+        let r = audit(&[path], &repo_root().join("rules/fraud"));
+        let ranked = score::rank(&r.findings, &r.rules, &r.provider_indicators);
+        let planted: HashMap<&str, &str> = m.schemes.iter().map(|s| (s.npi.as_str(), s.scheme.id())).collect();
+        let k = planted.len();
+        let hits = |n: usize| ranked.iter().take(n).filter(|p| planted.contains_key(p.npi.as_str())).count();
+        let flagged: Vec<&score::ProviderRisk> = ranked.iter().filter(|p| !p.factors.is_empty()).collect();
+        let honest = ranked.iter().filter(|p| !planted.contains_key(p.npi.as_str())).count();
+        let top: Vec<String> = ranked
+            .iter()
+            .take(2 * k.max(5))
+            .map(|p| format!("#{} {} {} {:.2} {:?}", p.rank, p.npi, planted.get(p.npi.as_str()).unwrap_or(&"honest"), p.score, p.factors.iter().map(|f| &f.rule_id).collect::<Vec<_>>()))
+            .collect();
+        let scored = Scored {
+            planted: k,
+            precision_at_k: if k == 0 { 1.0 } else { hits(k) as f64 / k as f64 },
+            recall_at_2k: if k == 0 { 1.0 } else { hits(2 * k) as f64 / k as f64 },
+            honest,
+            honest_flagged: flagged.iter().filter(|p| !planted.contains_key(p.npi.as_str())).count(),
+            flagged: flagged.len(),
+            providers: ranked.len(),
+        };
+        (scored, m, top)
+    }
+
+    /// The targets at a size `cargo test` affords (benchmark at 1M: docs/fraud.md).
+    #[test]
+    fn planted_schemes_top_the_ranking_and_honest_providers_are_left_alone() {
+        let (s, m, top) = run(200_000, Some(0.1));
+        assert_eq!(s.planted, 13, "{}", m.summary());
+        let schemes: std::collections::HashSet<&str> = m.schemes.iter().map(|p| p.scheme.id()).collect();
+        assert_eq!(schemes.len(), 10, "{schemes:?}");
+        assert!(m.schemes.iter().all(|p| (0.5..=1.0).contains(&p.strength) && p.encounters > 0), "{}", m.summary());
+        assert!(s.precision_at_k >= 0.9, "{s:?}\n{}", top.join("\n"));
+        assert!(s.recall_at_2k >= 0.9, "{s:?}\n{}", top.join("\n"));
+        assert!(s.honest_flagged as f64 <= 0.05 * s.honest as f64, "{s:?}\n{}", top.join("\n"));
+    }
+
+    #[test]
+    fn a_batch_without_schemes_flags_almost_no_one() {
+        // The default batch, and one whose providers have habits of their own but no scheme.
+        for share in [None, Some(0.0)] {
+            let (s, m, top) = run(60_000, share);
+            assert!(m.schemes.is_empty());
+            assert!(s.flagged as f64 <= 0.05 * s.providers as f64, "{share:?}: {s:?}\n{}", top.join("\n"));
+        }
+    }
+}
