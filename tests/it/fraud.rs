@@ -591,3 +591,35 @@ mod ranking {
         }
     }
 }
+
+#[test]
+fn provider_rules_read_only_aggregates_and_indicators() {
+    // A provider's lines span partitions, so provider-scope rules must not read `lines`.
+    let refdata = claimlint::rules::load_refdata(&repo_root().join("rules"), None).unwrap();
+    let engine = claimlint::rules::new_engine(Sandbox::default(), &refdata);
+    let set = claimlint::rules::load_rules(&engine, &repo_root().join("rules/fraud")).unwrap();
+    let provider: Vec<_> = set.rules.iter().filter(|r| r.meta().scope == claimlint::rules::Scope::Provider).collect();
+    assert_eq!(provider.len(), 8, "{:?}", provider.iter().map(|r| &r.meta().id).collect::<Vec<_>>());
+    for r in provider {
+        // The script after the metadata block (whose examples do list `lines`), without its
+        // strings and comments (messages say "E/M lines").
+        let script = r.source.text.split("---*/").nth(1).unwrap();
+        let mut code = String::new();
+        let mut quote: Option<char> = None;
+        for line in script.lines() {
+            for c in line.chars() {
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == '`' || c == '"' => quote = Some(c),
+                    None => code.push(c),
+                }
+            }
+            code.push('\n');
+        }
+        let code: String = code.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        let words: Vec<&str> = code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+        assert!(!words.contains(&"lines"), "{} reads `lines`", r.meta().id);
+        assert!(words.contains(&"indicators"), "{} reads no indicator", r.meta().id);
+    }
+}
