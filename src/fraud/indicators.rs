@@ -35,7 +35,7 @@ pub const ADDON_PAIRS: [(&str, &str); 4] = [("17312", "17311"), ("17314", "17313
 pub const MIN_PEERS_ROBUST: usize = 5;
 /// Busiest days kept per provider for the impossible-day rule.
 const BUSIEST_DAYS: usize = 10;
-/// Charge outliers kept per provider (largest z first).
+/// Charges per unit kept per provider (highest against the peers' median first).
 const TOP_OUTLIERS: usize = 10;
 
 /// Where a provider's value sits among its peers' values (this provider included).
@@ -161,7 +161,11 @@ pub struct ChargeOutlier {
     pub z: f64,
     pub percentile: f64,
     pub peers: usize,
-    /// Upper normal tail of `z`, and its BH adjustment across every provider and code.
+    /// The spread of this provider's own charges per unit (standard deviation over its units).
+    pub unit_price_sd: f64,
+    /// One-sided t-test that the provider's charge per unit is above the peers' median given
+    /// how its own charges vary (a set price does not vary: p is then 0 above the median), and
+    /// its BH adjustment across every provider and code.
     pub p_value: f64,
     pub q_value: f64,
 }
@@ -503,6 +507,16 @@ fn charge_outliers(parts: &[&ProviderPartial], peers: &Peers) -> Vec<Vec<ChargeO
             let Some((median, dist)) = summaries.get(&(key, code.as_str())) else { continue };
             let pos = dist.position(x.ln());
             let (Some(z), Some(scale)) = (pos.z, pos.scale) else { continue };
+            let (_, sd, n) = t.unit_price_spread().unwrap_or((x, 0.0, 0.0));
+            let p_value = if x <= *median {
+                1.0
+            } else if sd <= 1e-9 * x {
+                0.0
+            } else if n > 1.0 {
+                stats::student_t_upper_tail((x - median) / (sd / n.sqrt()), n - 1.0)
+            } else {
+                1.0
+            };
             out[i].push(ChargeOutlier {
                 code: code.clone(),
                 units: t.units_milli as f64 / MILLI,
@@ -513,7 +527,8 @@ fn charge_outliers(parts: &[&ProviderPartial], peers: &Peers) -> Vec<Vec<ChargeO
                 z,
                 percentile: pos.percentile,
                 peers: pos.peers,
-                p_value: stats::normal_upper_tail(z),
+                unit_price_sd: sd,
+                p_value,
                 q_value: 1.0,
             });
         }
@@ -524,7 +539,7 @@ fn charge_outliers(parts: &[&ProviderPartial], peers: &Peers) -> Vec<Vec<ChargeO
         o.q_value = q.next().flatten().unwrap_or(1.0);
     }
     for list in &mut out {
-        list.sort_by(|a, b| b.z.total_cmp(&a.z).then(a.code.cmp(&b.code)));
+        list.sort_by(|a, b| b.ratio_to_median.total_cmp(&a.ratio_to_median).then(a.code.cmp(&b.code)));
         list.truncate(TOP_OUTLIERS);
     }
     out

@@ -48,6 +48,11 @@ pub struct CodeTotals {
     /// The smallest distinct charges per unit in cents, ascending, at most `PRICE_SAMPLE + 1`
     /// of them: keeping the k smallest is exact under any merge order.
     pub unit_prices: Vec<i64>,
+    /// Sums over charged lines of units (thousandths) × price per unit (cents), and × its
+    /// square: the mean and spread of what one unit was charged, for the charge test.
+    pub priced_units_milli: i64,
+    pub unit_price_sum: i128,
+    pub unit_price_square_sum: i128,
 }
 
 /// One provider's lines on one date of service.
@@ -124,6 +129,20 @@ impl CodeTotals {
         for p in o.unit_prices {
             keep_price(&mut self.unit_prices, p);
         }
+        self.priced_units_milli += o.priced_units_milli;
+        self.unit_price_sum += o.unit_price_sum;
+        self.unit_price_square_sum += o.unit_price_square_sum;
+    }
+
+    /// (mean, standard deviation, units) of the charge per unit over charged units, in dollars.
+    pub fn unit_price_spread(&self) -> Option<(f64, f64, f64)> {
+        if self.priced_units_milli <= 0 {
+            return None;
+        }
+        let w = self.priced_units_milli as f64;
+        let mean = self.unit_price_sum as f64 / w;
+        let var = (self.unit_price_square_sum as f64 / w - mean * mean).max(0.0);
+        Some((mean / 100.0, var.sqrt() / 100.0, w / MILLI))
     }
 
     /// Billed at more distinct unit prices than a price list would give.
@@ -237,6 +256,12 @@ impl ProviderPartials {
                 }
                 let per_unit = if units_milli > 0 { (c as i128 * 1000 / units_milli as i128) as i64 } else { c };
                 keep_price(&mut t.unit_prices, per_unit);
+                if units_milli > 0 {
+                    let (w, p) = (units_milli as i128, per_unit as i128);
+                    t.priced_units_milli += units_milli;
+                    t.unit_price_sum += w * p;
+                    t.unit_price_square_sum += w * p * p;
+                }
             }
 
             if let Some(day) = batch.date_days(col::SERVICE_DATE_FROM, row) {

@@ -229,6 +229,23 @@ pub fn normal_upper_tail(z: f64) -> f64 {
     }
 }
 
+/// `P(T >= t)` for Student's t with `df` degrees of freedom (`df > 0`, need not be whole):
+/// `I_{df / (df + t^2)}(df / 2, 1 / 2) / 2` for `t >= 0`. `NaN` for NaN input or `df <= 0`.
+pub fn student_t_upper_tail(t: f64, df: f64) -> f64 {
+    if t.is_nan() || !(df > 0.0) {
+        return f64::NAN;
+    }
+    if t.is_infinite() {
+        return if t > 0.0 { 0.0 } else { 1.0 };
+    }
+    let half = 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+    if t >= 0.0 {
+        half
+    } else {
+        1.0 - half
+    }
+}
+
 /// Benjamini-Hochberg adjusted p-values (q-values) for a family of tests: flagging the tests with
 /// `q <= alpha` keeps the expected share of false discoveries among them at or below `alpha`
 /// (Benjamini and Hochberg, JRSS B 57:289-300, 1995; valid under independence and positive

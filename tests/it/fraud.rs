@@ -112,10 +112,34 @@ fn charge_outliers_use_the_peers_median_and_scaled_mad() {
     assert!((o.z - (1000.0f64 / 105.0).ln() / scale).abs() < 1e-9, "{}", o.z);
     assert!((o.ratio_to_median - 1000.0 / 105.0).abs() < 1e-12);
     assert_eq!(o.percentile, 1.0);
+    // A bills one price: its charge is above the median for sure (t-test p = 0).
+    assert_eq!((o.unit_price_sd, o.p_value, o.q_value), (0.0, 0.0, 0.0));
+    // Five providers are too few for a 98th percentile: the rule wants ten.
+    assert!(r.findings.iter().all(|f| f.rule_id != "FRAUD-CHARGE-OUTLIER"));
+
+    // With ten, A is the lead; B's varying charges average 150 (2x the median of 75) over
+    // twenty units but swing too much (t-test) to be one.
+    let mut rows = Vec::new();
+    for (i, charge) in [1000.0, 60.0, 65.0, 70.0, 75.0, 75.0, 80.0, 85.0, 90.0].iter().enumerate() {
+        rows.extend(lines(&format!("P{i}"), "FP", "99213", 20, "2024-07-01", *charge));
+    }
+    for j in 0..20 {
+        rows.push(format!("B-{j},Q{j},B,FP,2024-07-02,99213,,1,{}", if j % 2 == 0 { 20.0 } else { 280.0 }));
+    }
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let r = run(&refs);
+    let ind = by_npi(&r);
+    let b = &ind["B"].charge_outliers[0];
+    assert_eq!((b.charge_per_unit, b.unit_price_sd, b.peers), (150.0, 130.0, 10));
+    // Median of 1000, 60, 65, 70, 75, 75, 80, 85, 90, 150: 77.5; t = (150 - 77.5) / (130 / sqrt 20).
+    assert_eq!(b.peer_median, 77.5);
+    let t = (150.0 - 77.5) / (130.0 / 20f64.sqrt());
+    assert!((b.p_value - claimlint::fraud::stats::student_t_upper_tail(t, 19.0)).abs() < 1e-15);
+    assert!(b.p_value > 0.01, "{}", b.p_value);
     let f: Vec<_> = r.findings.iter().filter(|f| f.rule_id == "FRAUD-CHARGE-OUTLIER").collect();
-    assert_eq!(f.len(), 1, "only A is an outlier: {f:?}");
-    assert_eq!(f[0].provider_npi, "A");
-    assert_eq!(f[0].amount_at_risk, (1000.0 - 105.0) * 2.0);
+    assert_eq!(f.len(), 1, "only P0 is a lead: {f:?}");
+    assert_eq!(f[0].provider_npi, "P0");
+    assert_eq!(f[0].amount_at_risk, (1000.0 - 77.5) * 20.0);
 }
 
 #[test]
@@ -350,6 +374,40 @@ fn peer_statistics_on_the_2021_mohs_file_match_an_independent_computation() {
 
     let html = claimlint::report::render_fraud(&r, "PUF 2021", &claimlint::report::environment(None).unwrap()).unwrap();
     assert!(html.contains("id=\"p-1710099585\""));
+}
+
+/// `claimlint peers` on a PUF file: the ranking and how many providers are flagged.
+fn peers_ranking(year: u32) -> (Vec<(String, f64, Vec<String>)>, usize) {
+    let path = shared_data(&format!("puf/physician_by_provider_service_mohs_{year}.csv.gz"));
+    let loaded = puf::load_puf(&path).unwrap();
+    let opts = AuditOptions {
+        inputs: vec![path],
+        rules_dir: repo_root().join("rules"),
+        refdata: None,
+        aliases: None,
+        sandbox: Sandbox::default(),
+        strict: true,
+        peer_table: None,
+    };
+    let r = audit_loaded(loaded, &opts, |m| m.tags.iter().any(|t| t == "peers")).unwrap();
+    let ranked = score::rank(&r.findings, &r.rules, &r.provider_indicators);
+    let flagged = ranked.iter().filter(|p| !p.factors.is_empty()).count();
+    (ranked.into_iter().map(|p| (p.npi, p.score, p.factors.into_iter().map(|f| f.rule_id).collect())).collect(), flagged)
+}
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn peers_on_the_mohs_files_flag_few_providers_and_rank_the_known_lead_near_the_top() {
+    for year in [2020, 2021] {
+        let (ranked, flagged) = peers_ranking(year);
+        assert!(ranked.len() > 2_700, "{year}: {} providers", ranked.len());
+        assert!(flagged * 10 <= ranked.len(), "{year}: {flagged} of {} flagged", ranked.len());
+        let (rank, (_, score, factors)) = ranked.iter().enumerate().find(|(_, p)| p.0 == "1588607394").unwrap();
+        // Add-on stages per case at the 99th percentile and every Mohs charge about 2.4 times the
+        // median (98th percentile): two factors.
+        assert!(rank < 15, "{year}: NPI 1588607394 ranks {} (score {score}, {factors:?})", rank + 1);
+        assert_eq!(factors, &vec!["FRAUD-ADDON-RATIO".to_string(), "FRAUD-CHARGE-OUTLIER".to_string()], "{year}");
+    }
 }
 
 #[test]
