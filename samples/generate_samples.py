@@ -189,6 +189,8 @@ def plant(claims, n):
     dup["line_number"] = 4
     rows.append(dup)
     add(rows, "CORE-DUPLICATE-LINE", "36415 keyed twice on one claim", 4)
+    # Its 99213 was also billed to another payer for the same patient-day: a fraud-risk lead.
+    planted.append((rows[0]["claim_id"], 1, "FRAUD-DUPLICATE-CLAIMS", "99213 billed to ACME-COMMERCIAL after NY-MEDICAID for the same patient-day"))
 
     n += 1
     rows = professional_claim(n, PROVIDERS[2], PATIENTS[15], "BLUE-PPO", dos, VISITS["Internal Medicine"][3])
@@ -262,8 +264,7 @@ def plant(claims, n):
     claims.append(first)  # the original claim: clean
     rows = fed(fp, PATIENTS[35], "ACME-COMMERCIAL", [("99213", ""), ("36415", "")], ["I10"])
     add(rows, "FED-DUPLICATE-ACROSS-CLAIMS", f"resubmits {first[0]['claim_id']} as a new claim", 1)
-    # The same resubmission is also a fraud-risk lead (same patient, provider, code, date, charge).
-    planted.append((rows[0]["claim_id"], 1, "FRAUD-DUPLICATE-CLAIMS", "99213 billed again on a second claim"))
+    # A plain resubmission is a billing error the payment edit denies, not a fraud-risk lead.
 
     # Fraud-risk indicators (rules/fraud).
     rows = fed(fp, PATIENTS[36], "MEDICARE", [("99213", "")], ["I10"])

@@ -54,7 +54,7 @@ impl Category {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     pub claim_id: String,
     /// None for findings about a whole claim, patient-day or provider.
@@ -169,13 +169,46 @@ pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f6
         };
         *e = e.max(f.amount_at_risk);
     }
-    let mut line_sums: HashMap<&str, f64> = HashMap::new();
+    let mut line_sums: HashMap<&str, Money> = HashMap::new();
     for ((claim, _), amount) in per_line {
-        *line_sums.entry(claim).or_insert(0.0) += amount;
+        *line_sums.entry(claim).or_default() += Money::from(amount);
     }
-    let mut total: f64 = line_sums.iter().map(|(claim, &lines)| lines.max(per_claim.get(claim).copied().unwrap_or(0.0))).sum();
-    total += per_claim.iter().filter(|(claim, _)| !line_sums.contains_key(*claim)).map(|(_, &a)| a).sum::<f64>();
-    total + per_provider.values().sum::<f64>()
+    let mut total = Money::default();
+    for (claim, &lines) in &line_sums {
+        total += lines.max(Money::from(per_claim.get(claim).copied().unwrap_or(0.0)));
+    }
+    for (claim, &a) in &per_claim {
+        if !line_sums.contains_key(claim) {
+            total += Money::from(a);
+        }
+    }
+    for &a in per_provider.values() {
+        total += Money::from(a);
+    }
+    total.into()
+}
+
+/// Dollars summed exactly, in millionths: the sum does not depend on the order of the terms, so
+/// an audit in partitions reports the same totals as one in memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Money(i128);
+
+impl From<f64> for Money {
+    fn from(x: f64) -> Money {
+        Money((x * 1e6).round() as i128)
+    }
+}
+
+impl From<Money> for f64 {
+    fn from(m: Money) -> f64 {
+        m.0 as f64 / 1e6
+    }
+}
+
+impl std::ops::AddAssign for Money {
+    fn add_assign(&mut self, o: Money) {
+        self.0 += o.0;
+    }
 }
 
 /// Findings counted and summed by a key, largest count first.

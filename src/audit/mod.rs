@@ -2,7 +2,7 @@
 
 pub mod partition;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,13 +14,13 @@ use crate::findings;
 use crate::vocab::{amount_at_risk, Finding};
 use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
+use crate::refdata::RefData;
 use crate::rules::run::{self, RuleFailure};
-use crate::rules::vars::VarSource;
-use crate::rules::{self, Diagnostic, RuleMeta, Sandbox};
-use crate::vocab::{input_error, Category, DataIssue, Severity};
-use crate::schema::AliasMap;
+use crate::rules::{self, CompiledRule, Diagnostic, RuleMeta, Sandbox, Scope};
+use crate::schema::{col, AliasMap};
+use crate::vocab::{input_error, Category, DataIssue, FileAccounting, Money, Severity};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct AuditOptions {
     pub inputs: Vec<PathBuf>,
     pub rules_dir: PathBuf,
@@ -34,6 +34,12 @@ pub struct AuditOptions {
     pub peer_table: Option<PathBuf>,
     /// Also run every rule on every record and report findings a selector would drop.
     pub verify_selectors: bool,
+    /// Memory budget in bytes; past it the audit runs patient partitions in turn.
+    pub memory: Option<u64>,
+    /// Partitions to use whatever the size (tests, and the distributed map step).
+    pub partitions: Option<usize>,
+    /// Folder for the partitions' spill files (default: the system's temporary folder).
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -87,13 +93,261 @@ pub struct AuditResult {
     pub rules: Vec<RuleMeta>,
     pub totals: Totals,
     pub sources: Vec<String>,
-    pub batch: Arc<Batch>,
+    /// Lines and claims read and rejected, per input file.
+    pub accounting: Vec<FileAccounting>,
+    /// The claim lines, when the audit held them in memory in one batch (None when it ran in
+    /// partitions).
+    pub batch: Option<Arc<Batch>>,
     /// Reference tables loaded only as hand-made subsets (the default rules/data): code
     /// existence findings against them are not conclusive.
     pub subset_tables: Vec<&'static str>,
-    /// Fraud-risk indicators per provider, in `batch.providers` order; empty when no rule reads
-    /// them.
+    /// Fraud-risk indicators per provider; empty when no provider rule runs.
     pub provider_indicators: Vec<ProviderIndicators>,
+}
+
+/// What an audit prepares before it reads claims: the rules (compiled and checked) and the
+/// reference tables.
+pub struct Prepared {
+    pub refdata: Arc<RefData>,
+    pub engine: rhai::Engine,
+    pub ruleset: rules::RuleSet,
+    external: Option<fraud::puf::ExternalPeers>,
+}
+
+impl Prepared {
+    /// Rules checked first, so a broken rule folder fails before any claim is read; the
+    /// reference tables load on another thread while `load_claims` reads the claims.
+    pub fn new<T: Send>(
+        opts: &AuditOptions,
+        keep: impl Fn(&RuleMeta) -> bool,
+        load_claims: impl FnOnce() -> Result<T> + Send,
+    ) -> Result<(Prepared, T)> {
+        if !opts.rules_dir.is_dir() {
+            anyhow::bail!(input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
+        }
+        let (refdata, claims) = std::thread::scope(|s| {
+            let refdata = s.spawn(|| {
+                let _span = tracing::info_span!("refdata").entered();
+                rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())
+            });
+            let claims = {
+                let _span = tracing::info_span!("load").entered();
+                load_claims()
+            };
+            (refdata.join().expect("reference data thread"), claims)
+        });
+        let refdata = refdata?;
+        let claims = claims?;
+        let engine = rules::new_engine(opts.sandbox, &refdata);
+        let mut ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
+        ruleset.rules.retain(|r| keep(r.meta()));
+        let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
+        if opts.strict && !compile_errors.is_empty() {
+            anyhow::bail!(StrictFailure(compile_errors.iter().map(|d| d.to_string()).collect()));
+        }
+        tracing::info!(rules = ruleset.rules.len(), "rules compiled");
+        let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
+        Ok((Prepared { refdata, engine, ruleset, external }, claims))
+    }
+
+    fn has_provider_rules(&self) -> bool {
+        self.ruleset.rules.iter().any(|r| r.meta().scope == Scope::Provider)
+    }
+
+    fn claim_rules(&self) -> Vec<CompiledRule> {
+        self.ruleset.rules.iter().filter(|r| r.meta().scope != Scope::Provider).cloned().collect()
+    }
+
+    fn provider_rules(&self) -> Vec<CompiledRule> {
+        self.ruleset.rules.iter().filter(|r| r.meta().scope == Scope::Provider).cloned().collect()
+    }
+}
+
+/// What one partition's audit gives (the map output): the findings of its line, claim and
+/// patient-day rules, its data-quality findings, its provider partials and its counts.
+#[derive(Default, Serialize, serde::Deserialize)]
+pub struct PartitionAudit {
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub failures: Vec<RuleFailure>,
+    #[serde(skip)]
+    pub profile: Vec<run::RuleProfile>,
+    #[serde(skip)]
+    pub not_run: Vec<run::NotRun>,
+    #[serde(skip)]
+    pub selector_misses: Vec<Finding>,
+    pub partials: fraud::ProviderPartials,
+    pub counts: Counts,
+}
+
+/// Counts a partition contributes to the totals. Claims and patients are whole within a
+/// partition (a patient's lines share one), so they add up; payers and providers may span
+/// partitions, so their sets are merged.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub lines: usize,
+    pub claims: usize,
+    pub patients: usize,
+    pub total_charge: Money,
+    pub evaluations: u64,
+    pub payers: BTreeSet<String>,
+    pub providers: BTreeSet<String>,
+}
+
+impl Counts {
+    fn of(batch: &Batch) -> Counts {
+        let distinct = |c: usize| -> BTreeSet<String> {
+            let mut seen = vec![false; batch.dict(c).map_or(1, |d| d.len())];
+            for r in 0..batch.len {
+                seen[batch.text_id(c, r) as usize] = true;
+            }
+            let dict = batch.dict(c).unwrap_or(&[]);
+            seen.iter().enumerate().skip(1).filter(|(_, &x)| x).map(|(i, _)| dict[i].to_string()).collect()
+        };
+        Counts {
+            lines: batch.len,
+            claims: batch.claims.len(),
+            patients: batch.distinct_count(col::PATIENT_ID),
+            total_charge: batch.numbers(col::CHARGE_AMOUNT).map_or(Money::default(), |v| {
+                v.iter().filter(|x| !x.is_nan()).fold(Money::default(), |mut m, &x| {
+                    m += Money::from(x);
+                    m
+                })
+            }),
+            evaluations: 0,
+            payers: distinct(col::PAYER_ID),
+            providers: batch.provider.dict().iter().skip(1).map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn merge(&mut self, o: Counts) {
+        self.lines += o.lines;
+        self.claims += o.claims;
+        self.patients += o.patients;
+        self.total_charge += o.total_charge;
+        self.evaluations += o.evaluations;
+        self.payers.extend(o.payers);
+        self.providers.extend(o.providers);
+    }
+}
+
+/// Audits one batch with the line, claim and patient-day rules (the map step).
+pub fn audit_partition(prep: &Prepared, batch: &Arc<Batch>, issues: &[DataIssue], opts: &AuditOptions) -> Result<PartitionAudit> {
+    let _span = tracing::info_span!("evaluate").entered();
+    let rules = prep.claim_rules();
+    let input = run::Input { batch, providers: &[], refdata: &prep.refdata };
+    let output = run::run_rules(&prep.engine, &rules, &input, run::RunOptions { verify_selectors: opts.verify_selectors });
+    if opts.strict && !output.failures.is_empty() {
+        anyhow::bail!(StrictFailure(output.failures.iter().map(|f| f.to_string()).collect()));
+    }
+    let partials = if prep.has_provider_rules() { fraud::ProviderPartials::from_batch(batch, &prep.refdata) } else { Default::default() };
+    let mut findings = data_quality_findings(issues);
+    findings.extend(output.findings);
+    let mut counts = Counts::of(batch);
+    counts.evaluations = output.evaluations;
+    Ok(PartitionAudit {
+        findings,
+        failures: output.failures,
+        profile: output.profile,
+        not_run: output.not_run,
+        selector_misses: output.selector_misses,
+        partials,
+        counts,
+    })
+}
+
+/// Merges partition audits and runs the provider rules on the merged partials (the reduce step).
+pub fn reduce(
+    prep: Prepared,
+    parts: Vec<PartitionAudit>,
+    sources: Vec<String>,
+    accounting: Vec<FileAccounting>,
+    batch: Option<Arc<Batch>>,
+    opts: &AuditOptions,
+) -> Result<AuditResult> {
+    let mut merged = PartitionAudit::default();
+    let mut profile: Vec<run::RuleProfile> = Vec::new();
+    for p in parts {
+        merged.findings.extend(p.findings);
+        merged.selector_misses.extend(p.selector_misses);
+        for f in p.failures {
+            if !merged.failures.iter().any(|g: &RuleFailure| g.rule_id == f.rule_id) {
+                merged.failures.push(f);
+            }
+        }
+        for n in p.not_run {
+            if !merged.not_run.iter().any(|m: &run::NotRun| m.rule_id == n.rule_id) {
+                merged.not_run.push(n);
+            }
+        }
+        for r in p.profile {
+            match profile.iter_mut().find(|q| q.rule_id == r.rule_id) {
+                Some(q) => {
+                    q.records += r.records;
+                    q.selected += r.selected;
+                    q.evaluations += r.evaluations;
+                    q.findings += r.findings;
+                    q.select_seconds += r.select_seconds;
+                    q.eval_seconds += r.eval_seconds;
+                }
+                None => profile.push(r),
+            }
+        }
+        merged.partials.merge(p.partials);
+        merged.counts.merge(p.counts);
+    }
+    // A rule that failed on one partition has partial findings elsewhere: drop them all.
+    let failed: HashSet<&str> = merged.failures.iter().map(|f| f.rule_id.as_str()).collect();
+    merged.findings.retain(|f| !failed.contains(f.rule_id.as_str()));
+
+    let (records, provider_indicators) = if prep.has_provider_rules() {
+        let _span = tracing::info_span!("providers").entered();
+        let records = fraud::provider_records(&merged.partials, &prep.refdata, prep.external.as_ref());
+        let inputs: Vec<run::ProviderRecord> = records
+            .iter()
+            .map(|r| run::ProviderRecord {
+                npi: r.npi.clone(),
+                specialty: r.specialty.clone(),
+                aggregates: r.aggregates.clone(),
+                indicators: fraud::indicators::to_dynamic(&r.indicators),
+            })
+            .collect();
+        let indicators = records.into_iter().map(|r| r.indicators).collect();
+        (inputs, indicators)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let empty = Arc::new(Batch::empty(sources.clone()));
+    let input = run::Input { batch: &empty, providers: &records, refdata: &prep.refdata };
+    let output = run::run_rules(&prep.engine, &prep.provider_rules(), &input, run::RunOptions::default());
+    if opts.strict && !output.failures.is_empty() {
+        anyhow::bail!(StrictFailure(output.failures.iter().map(|f| f.to_string()).collect()));
+    }
+    merged.findings.extend(output.findings);
+    merged.failures.extend(output.failures);
+    merged.failures.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+    profile.extend(output.profile);
+    merged.counts.evaluations += output.evaluations;
+    findings::sort(&mut merged.findings);
+
+    let rules: Vec<RuleMeta> = prep.ruleset.rules.iter().map(|r| r.meta().clone()).collect();
+    let totals = totals(&merged.counts, &merged.findings, rules.len(), sources.len());
+    Ok(AuditResult {
+        findings: merged.findings,
+        failures: merged.failures,
+        not_run: merged.not_run,
+        profile,
+        selector_misses: merged.selector_misses,
+        reference_tables: table_uses(&prep.refdata),
+        diagnostics: prep.ruleset.diagnostics,
+        rules,
+        totals,
+        sources,
+        accounting,
+        batch,
+        subset_tables: prep.refdata.subset_tables(),
+        provider_indicators,
+    })
 }
 
 pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
@@ -101,76 +355,69 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
     if let Some(path) = &opts.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
-    let loaded = {
-        let _span = tracing::info_span!("load").entered();
-        load::load_claims(&opts.inputs, &aliases)?
+    let partitions = match opts.partitions {
+        Some(p) => p.max(1),
+        None => plan_partitions(&load::discover_inputs(&opts.inputs)?, opts.memory.unwrap_or_else(default_memory)),
     };
-    audit_loaded(loaded, opts, |_| true)
+    if partitions <= 1 {
+        let (prep, loaded) = Prepared::new(opts, |_| true, || load::load_claims(&opts.inputs, &aliases))?;
+        return audit_prepared(prep, loaded, opts);
+    }
+    tracing::info!(partitions, "auditing in partitions by patient");
+    let (prep, (mut spill, mut issues, accounting)) = Prepared::new(opts, |_| true, || {
+        let mut spill = partition::Partitioner::new(partitions, opts.spill_dir.as_deref())?;
+        let (issues, accounting) = load::read_inputs(&opts.inputs, &aliases, &mut spill)?;
+        Ok((spill, issues, accounting))
+    })?;
+    spill.finish()?;
+    if spill.lines.iter().sum::<u64>() == 0 {
+        anyhow::bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", spill.sources().join(", "))));
+    }
+    let sources = spill.sources().to_vec();
+    let mut parts = Vec::with_capacity(partitions);
+    // Reader issues (file-level and X12) are reported once, with the first partition.
+    for p in 0..partitions {
+        let (batch, unreadable) = spill.load(p)?.finish()?;
+        issues.extend(unreadable);
+        let batch = Arc::new(batch);
+        parts.push(audit_partition(&prep, &batch, &std::mem::take(&mut issues), opts)?);
+        tracing::info!(partition = p, lines = batch.len, "partition audited");
+    }
+    reduce(prep, parts, sources, accounting, None, opts)
 }
 
-/// Audits claims already in the canonical frame, with the rules `keep` accepts.
+/// Audits claims already loaded into one batch, with the rules `keep` accepts.
 pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl Fn(&RuleMeta) -> bool) -> Result<AuditResult> {
+    let (prep, loaded) = Prepared::new(opts, keep, || Ok(loaded))?;
+    audit_prepared(prep, loaded, opts)
+}
+
+fn audit_prepared(prep: Prepared, loaded: load::LoadedClaims, opts: &AuditOptions) -> Result<AuditResult> {
     tracing::info!(lines = loaded.batch.len, files = loaded.sources.len(), "claims loaded");
-    if !opts.rules_dir.is_dir() {
-        anyhow::bail!(input_error(format!("rules folder {} does not exist (use --rules DIR)", opts.rules_dir.display())));
-    }
-    let refdata = {
-        let _span = tracing::info_span!("refdata").entered();
-        rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())?
-    };
-    let engine = rules::new_engine(opts.sandbox, &refdata);
-    let mut ruleset = rules::load_rules(&engine, &opts.rules_dir)?;
-    ruleset.rules.retain(|r| keep(r.meta()));
-    let (batch, provider_indicators, providers) = {
-        let _span = tracing::info_span!("batch").entered();
-        let batch = Arc::new(loaded.batch);
-        // Provider indicators cost group-bys; only rules that read them need them.
-        let indicators = if ruleset.rules.iter().any(|r| r.reads(VarSource::Indicators)) {
-            let external = opts.peer_table.as_deref().map(fraud::puf::external_peers).transpose()?;
-            let frame = batch.to_canonical_frame()?;
-            fraud::indicators::compute(&frame, &batch, &refdata, external.as_ref())?
-        } else {
-            Vec::new()
-        };
-        let providers = provider_records(&batch, &indicators);
-        (batch, indicators, providers)
-    };
-    let compile_errors: Vec<&Diagnostic> = ruleset.diagnostics.iter().filter(|d| !d.is_warning).collect();
-    if opts.strict && !compile_errors.is_empty() {
-        anyhow::bail!(StrictFailure(compile_errors.iter().map(|d| d.to_string()).collect()));
-    }
-    tracing::info!(rules = ruleset.rules.len(), "rules compiled");
+    let batch = Arc::new(loaded.batch);
+    let part = audit_partition(&prep, &batch, &loaded.issues, opts)?;
+    reduce(prep, vec![part], loaded.sources, loaded.accounting, Some(batch), opts)
+}
 
-    let output = {
-        let _span = tracing::info_span!("evaluate").entered();
-        let input = run::Input { batch: &batch, providers: &providers, refdata: &refdata };
-        run::run_rules(&engine, &ruleset.rules, &input, run::RunOptions { verify_selectors: opts.verify_selectors })
-    };
-    if opts.strict && !output.failures.is_empty() {
-        anyhow::bail!(StrictFailure(output.failures.iter().map(|f| f.to_string()).collect()));
-    }
+/// Bytes one claim line takes in a batch, with its share of groups and dictionaries, as
+/// measured on generated batches (about 200), with headroom.
+const BYTES_PER_LINE: u64 = 300;
 
-    let mut all = data_quality_findings(&loaded.issues);
-    all.extend(output.findings);
-    findings::sort(&mut all);
+/// The default memory budget: 40% of the memory available now, at most 2.5 GiB.
+pub fn default_memory() -> u64 {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map(|kb| kb * 1024)
+        .unwrap_or(8 << 30);
+    (available * 2 / 5).min(5 << 29)
+}
 
-    let rules: Vec<RuleMeta> = ruleset.rules.iter().map(|r| r.meta().clone()).collect();
-    let totals = totals(&batch, &all, rules.len(), output.evaluations, loaded.sources.len());
-    Ok(AuditResult {
-        findings: all,
-        failures: output.failures,
-        not_run: output.not_run,
-        profile: output.profile,
-        selector_misses: output.selector_misses,
-        reference_tables: table_uses(&refdata),
-        diagnostics: ruleset.diagnostics,
-        rules,
-        totals,
-        sources: loaded.sources,
-        batch,
-        subset_tables: refdata.subset_tables(),
-        provider_indicators,
-    })
+/// Partitions so that one partition's batch fits in half the memory budget.
+fn plan_partitions(files: &[PathBuf], memory: u64) -> usize {
+    let lines: u64 = files.iter().map(|f| load::estimate_lines(f)).sum();
+    let per_partition = (memory / 2 / BYTES_PER_LINE).max(1);
+    lines.div_ceil(per_partition).max(1) as usize
 }
 
 /// A reference table the audit loaded, for the summary and the report.
@@ -199,28 +446,17 @@ fn table_uses(refdata: &crate::refdata::RefData) -> Vec<TableUse> {
 }
 
 /// Provider records with their fraud-risk indicators, for rule examples.
-pub fn example_providers(batch: &Arc<Batch>, refdata: &crate::refdata::RefData) -> Result<Vec<run::ProviderRecord>> {
-    let frame = batch.to_canonical_frame()?;
-    let indicators = fraud::indicators::compute(&frame, batch, refdata, None)?;
-    Ok(provider_records(batch, &indicators))
-}
-
-/// The records provider-scope rules run on: one per provider group of the batch.
-fn provider_records(batch: &Batch, indicators: &[ProviderIndicators]) -> Vec<run::ProviderRecord> {
-    batch
-        .providers
-        .iter()
-        .enumerate()
-        .map(|(g, rows)| {
-            let first = rows[0] as usize;
-            run::ProviderRecord {
-                npi: batch.provider.get(first).to_string(),
-                specialty: batch.text(crate::schema::col::PROVIDER_SPECIALTY, first).to_string(),
-                aggregates: batch.provider_aggregates.values[g].clone(),
-                indicators: indicators.get(g).map(fraud::indicators::to_dynamic).unwrap_or(rhai::Dynamic::UNIT),
-            }
+pub fn example_providers(batch: &Arc<Batch>, refdata: &RefData) -> Result<Vec<run::ProviderRecord>> {
+    let partials = fraud::ProviderPartials::from_batch(batch, refdata);
+    Ok(fraud::provider_records(&partials, refdata, None)
+        .into_iter()
+        .map(|r| run::ProviderRecord {
+            npi: r.npi,
+            specialty: r.specialty,
+            aggregates: r.aggregates,
+            indicators: fraud::indicators::to_dynamic(&r.indicators),
         })
-        .collect()
+        .collect())
 }
 
 /// Input problems as findings, so they are counted and shown like any other.
@@ -248,12 +484,8 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
         .collect()
 }
 
-fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u64, files: usize) -> Totals {
-    use crate::batch::col_index;
-    let distinct = |name: &str| (0..batch.len).map(|r| batch.text(col_index(name), r)).filter(|s| !s.is_empty()).collect::<HashSet<_>>().len();
-    let charge = col_index("charge_amount");
-    let total_charge = (0..batch.len).filter_map(|r| batch.number(charge, r)).sum();
-    let claims = batch.claims.len();
+fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize) -> Totals {
+    let claims = counts.claims;
     let (provider_level, claim_level): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.is_provider_level());
     let flagged: HashSet<&str> = claim_level
         .iter()
@@ -263,12 +495,12 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     Totals {
         files,
-        lines: batch.len,
+        lines: counts.lines,
         claims,
-        patients: distinct("patient_id"),
-        providers: batch.providers.len(),
-        payers: distinct("payer_id"),
-        total_charge,
+        patients: counts.patients,
+        providers: counts.providers.len(),
+        payers: counts.payers.len(),
+        total_charge: counts.total_charge.into(),
         rules_run,
         errors: count(Severity::Error),
         warnings: count(Severity::Warning),
@@ -276,10 +508,10 @@ fn totals(batch: &Batch, findings: &[Finding], rules_run: usize, evaluations: u6
         claims_with_findings: flagged.len(),
         clean_claim_rate: if claims == 0 { 1.0 } else { (claims - flagged.len().min(claims)) as f64 / claims as f64 },
         amount_at_risk: amount_at_risk(claim_level.iter().copied()),
+        evaluations: counts.evaluations,
         provider_findings: provider_level.len(),
         providers_with_findings: provider_level.iter().map(|f| f.provider_npi.as_str()).collect::<HashSet<_>>().len(),
         provider_amount_at_risk: amount_at_risk(provider_level.iter().copied()),
-        evaluations,
     }
 }
 

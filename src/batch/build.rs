@@ -11,7 +11,7 @@ use polars::prelude::*;
 use rhai::ImmutableString;
 
 use super::column::{ColumnData, DateColumn, Interner, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
-use super::{groups::Groups, provider_aggregates, Batch};
+use super::{groups::Groups, Batch};
 use crate::schema::{col, Kind, COLUMNS};
 use crate::vocab::{DataIssue, Severity};
 
@@ -237,7 +237,6 @@ impl BatchBuilder {
             claims: Groups::default(),
             patient_days: Groups::default(),
             providers: Groups::default(),
-            provider_aggregates: Default::default(),
             patient_code_days: Default::default(),
         };
         let mut raws = Vec::new();
@@ -519,7 +518,6 @@ fn group(batch: &mut Batch) {
         len,
     );
     batch.provider = provider;
-    batch.provider_aggregates = provider_aggregates(batch);
 }
 
 /// Rejects a batch with no lines, naming the inputs.

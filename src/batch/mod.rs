@@ -18,14 +18,6 @@ pub use groups::Groups;
 
 use crate::schema::{col, COLUMNS};
 
-/// Provider aggregates, one row per provider group.
-#[derive(Debug, Default, Clone)]
-pub struct ProviderAggregates {
-    pub names: Vec<String>,
-    /// values[group][column]
-    pub values: Vec<Vec<Dynamic>>,
-}
-
 #[derive(Debug)]
 pub struct Batch {
     pub len: usize,
@@ -39,7 +31,6 @@ pub struct Batch {
     pub claims: Groups,
     pub patient_days: Groups,
     pub providers: Groups,
-    pub provider_aggregates: ProviderAggregates,
     /// (patient, procedure code) -> (day, row) sorted, built on first use by frequency rules.
     pub patient_code_days: OnceLock<HashMap<(u32, u32), Vec<(i32, u32)>>>,
 }
@@ -54,6 +45,42 @@ static BLANK: std::sync::LazyLock<ImmutableString> = std::sync::LazyLock::new(Im
 static BLANK_DICT: std::sync::LazyLock<[ImmutableString; 1]> = std::sync::LazyLock::new(|| [ImmutableString::new()]);
 
 impl Batch {
+    /// A batch with no lines (provider rules run on provider records alone).
+    pub fn empty(sources: Vec<String>) -> Batch {
+        Batch {
+            len: 0,
+            columns: COLUMNS.iter().map(|_| ColumnData::Null).collect(),
+            source: Vec::new(),
+            source_row: Vec::new(),
+            sources,
+            provider: TextColumn::new(Vec::new(), vec![ImmutableString::new()]),
+            claims: Groups::default(),
+            patient_days: Groups::default(),
+            providers: Groups::default(),
+            patient_code_days: OnceLock::new(),
+        }
+    }
+
+    /// A batch from a typed canonical frame (as `to_canonical_frame` writes it), one input file
+    /// per distinct `_source`, runs of rows kept in order.
+    pub fn from_frame(frame: &DataFrame, sources: Vec<String>) -> Result<Batch> {
+        let mut builder = build::BatchBuilder::new();
+        for s in &sources {
+            builder.add_source(s);
+        }
+        let src: Vec<u32> = match frame.column("_source") {
+            Ok(c) => c.cast(&DataType::UInt32)?.u32()?.iter().map(|v| v.unwrap_or(0)).collect(),
+            Err(_) => vec![0; frame.height()],
+        };
+        let mut start = 0;
+        while start < src.len() {
+            let end = start + src[start..].iter().take_while(|&&s| s == src[start]).count();
+            builder.append_canonical(&frame.slice(start as i64, end - start), src[start])?;
+            start = end;
+        }
+        Ok(builder.finish()?.0)
+    }
+
     /// A batch from a canonical frame whose columns are all text (as the examples in rule files
     /// and tests write them), typed by the same loader claim files go through.
     pub fn from_text_frame(frame: &DataFrame, sources: Vec<String>) -> Result<(Batch, Vec<crate::vocab::DataIssue>)> {
@@ -303,70 +330,4 @@ pub const EM_NEW: [&str; 4] = ["99202", "99203", "99204", "99205"];
 /// Modifier 59 and its X{EPSU} subsets.
 pub const MOD_59_FAMILY: [&str; 5] = ["59", "XE", "XS", "XP", "XU"];
 
-/// `column` holds one of `values` (false when null).
-pub(crate) fn is_in(column: &str, values: &[&str]) -> Expr {
-    col(column).is_in(lit(Series::new("v".into(), values)).implode(false), false).fill_null(false)
-}
 
-/// Any of the four modifier slots holds one of `m`.
-pub(crate) fn has_modifier(m: &[&str]) -> Expr {
-    is_in("modifier_1", m).or(is_in("modifier_2", m)).or(is_in("modifier_3", m)).or(is_in("modifier_4", m))
-}
-
-/// Provider aggregates computed natively per provider group, with Polars' semantics: sums skip
-/// missing values, distinct counts count a missing value as one value.
-pub(crate) fn provider_aggregates(batch: &Batch) -> ProviderAggregates {
-    let mut aggs = ProviderAggregates { names: PROVIDER_AGGREGATES.iter().map(|(n, _)| n.to_string()).collect(), values: Vec::new() };
-    let code = batch.dict(col::PROCEDURE_CODE).map(|d| d.to_vec()).unwrap_or_default();
-    let is_code = |codes: &[&str]| -> Vec<bool> { code.iter().map(|c| codes.contains(&c.as_str())).collect() };
-    let (em, em_high) = (is_code(&EM_ESTABLISHED), is_code(&EM_ESTABLISHED[3..]));
-    let modifier_flags = |codes: &[&str]| -> Vec<Vec<bool>> {
-        col::MODIFIERS.iter().map(|&m| batch.dict(m).map(|d| d.iter().map(|v| codes.contains(&v.as_str())).collect()).unwrap_or_default()).collect()
-    };
-    let (m25, m59) = (modifier_flags(&["25"]), modifier_flags(&MOD_59_FAMILY));
-    let has = |flags: &[Vec<bool>], row: usize| {
-        col::MODIFIERS.iter().zip(flags).any(|(&m, f)| f.get(batch.text_id(m, row) as usize).copied().unwrap_or(false))
-    };
-    let distinct = |rows: &[u32], key: &dyn Fn(usize) -> i64| -> i64 {
-        let mut v: Vec<i64> = rows.iter().map(|&r| key(r as usize)).collect();
-        v.sort_unstable();
-        v.dedup();
-        v.len() as i64
-    };
-    for rows in batch.providers.iter() {
-        let mut charge = (0.0, 0usize);
-        let mut units = 0.0;
-        let (mut n_em, mut n_high, mut n25, mut n59) = (0i64, 0i64, 0i64, 0i64);
-        for &r in rows {
-            let r = r as usize;
-            if let Some(c) = batch.number(col::CHARGE_AMOUNT, r) {
-                charge.0 += c;
-                charge.1 += 1;
-            }
-            units += batch.number(col::UNITS, r).unwrap_or(0.0);
-            let c = batch.text_id(col::PROCEDURE_CODE, r) as usize;
-            n_em += i64::from(em.get(c).copied().unwrap_or(false));
-            n_high += i64::from(em_high.get(c).copied().unwrap_or(false));
-            n25 += i64::from(has(&m25, r));
-            n59 += i64::from(has(&m59, r));
-        }
-        let claims = distinct(rows, &|r| batch.text_id(col::CLAIM_ID, r) as i64);
-        let patients = distinct(rows, &|r| batch.text_id(col::PATIENT_ID, r) as i64);
-        let days = distinct(rows, &|r| batch.date_days(col::SERVICE_DATE_FROM, r).map_or(i64::MIN, i64::from));
-        let mean = if charge.1 > 0 { Dynamic::from_float(charge.0 / charge.1 as f64) } else { Dynamic::UNIT };
-        aggs.values.push(vec![
-            Dynamic::from_int(rows.len() as i64),
-            Dynamic::from_int(claims),
-            Dynamic::from_int(patients),
-            Dynamic::from_int(days),
-            Dynamic::from_float(charge.0),
-            Dynamic::from_float(units),
-            mean,
-            Dynamic::from_int(n_em),
-            Dynamic::from_int(n_high),
-            Dynamic::from_int(n25),
-            Dynamic::from_int(n59),
-        ]);
-    }
-    aggs
-}

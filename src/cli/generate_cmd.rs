@@ -23,12 +23,26 @@ pub struct GenerateArgs {
     /// same folder you audit with. Default: rules/data (the small bundled subset).
     #[arg(long, env = "CLAIMLINT_REFDATA", default_value = "rules/data")]
     refdata: PathBuf,
+    /// Rules folder the batch will be audited with: the NCCI-associated modifiers and the
+    /// ACME-COMMERCIAL prior-authorization list are read from it (default: the shipped rules).
+    #[arg(long, env = "CLAIMLINT_RULES")]
+    rules: Option<PathBuf>,
     /// Planted errors per claim line, split evenly across the federal rules the tables allow.
     #[arg(long, default_value_t = 0.02)]
     error_rate: f64,
-    /// Also write what was planted (rule_id, planted, expected_findings) to this CSV file.
+    /// Also write what was planted (rule_id, planted, expected_findings) to this CSV file; with
+    /// --schemes, the planted providers go to FILE-schemes.csv beside it.
     #[arg(long)]
     manifest: Option<PathBuf>,
+    /// Plant provider-level fraud schemes (upcoding, modifier 25/59 overuse, impossible days,
+    /// billing after death, an excluded NPI, add-on inflation, weekend surges, charge inflation,
+    /// duplicate billing) for --scheme-share of the providers, and give every provider habits of
+    /// its own. Without it the batch has neither.
+    #[arg(long)]
+    schemes: bool,
+    /// Share of providers billing a scheme, with --schemes (0 keeps only the habits).
+    #[arg(long, default_value_t = 0.02, requires = "schemes")]
+    scheme_share: f64,
     /// Rows per Parquet row group (and per generated chunk held in memory).
     #[arg(long, default_value_t = 500_000)]
     row_group: usize,
@@ -44,15 +58,23 @@ pub fn run_generate(args: GenerateArgs) -> Result<u8> {
     let started = Instant::now();
     let mut opts = GenerateOptions::new(args.lines, args.seed, args.out.clone());
     opts.refdata = args.refdata;
+    opts.rules = args.rules;
     opts.error_rate = args.error_rate;
     opts.chunk_rows = args.row_group;
     opts.from = args.from;
     opts.to = args.to;
+    opts.scheme_share = args.schemes.then_some(args.scheme_share);
     let manifest = generate(&opts)?;
     print!("{}", manifest.summary());
     if let Some(path) = &args.manifest {
         std::fs::write(path, manifest.to_csv()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!("manifest: {}", path.display());
+        if args.schemes {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let schemes = path.with_file_name(format!("{stem}-schemes.csv"));
+            std::fs::write(&schemes, manifest.schemes_csv()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", schemes.display()))?;
+            println!("planted schemes: {}", schemes.display());
+        }
     }
     println!("wrote {} in {:.2} s", args.out.display(), started.elapsed().as_secs_f64());
     Ok(0)

@@ -109,9 +109,31 @@ struct AuditArgs {
     /// Print what each rule cost: records selected, script evaluations, findings and time.
     #[arg(long)]
     profile: bool,
+    /// Memory budget, e.g. 2G or 800M: past it the audit runs patient partitions in turn
+    /// (default: 40% of the memory available, at most 2.5 GiB).
+    #[arg(long, value_parser = parse_bytes)]
+    memory: Option<u64>,
+    /// Audit in this many patient partitions whatever the size.
+    #[arg(long)]
+    partitions: Option<usize>,
+    /// Folder for the partitions' spill files (default: the system's temporary folder).
+    #[arg(long)]
+    spill_dir: Option<PathBuf>,
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
+}
+
+/// `2G`, `800M`, `512k` or a plain number of bytes.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('G') => (&t[..t.len() - 1], 1u64 << 30),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('K') => (&t[..t.len() - 1], 1 << 10),
+        _ => (t, 1),
+    };
+    num.trim().parse::<f64>().ok().filter(|n| *n > 0.0).map(|n| (n * mult as f64) as u64).ok_or_else(|| format!("`{s}` is not a size such as 2G or 800M"))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -194,6 +216,10 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         strict: args.strict,
         peer_table: args.peers,
         verify_selectors: args.verify_selectors,
+        memory: args.memory,
+        // A sample audit extrapolates per claim and needs every line in one batch.
+        partitions: if args.sample.is_some() || args.universe.is_some() { Some(1) } else { args.partitions },
+        spill_dir: args.spill_dir.clone(),
         ..Default::default()
     };
     let result = run_audit(&opts);
@@ -296,7 +322,9 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         std::fs::write(&report_path, html)?;
         let fraud_path = out.join("fraud.html");
         std::fs::write(&fraud_path, report::render_fraud(&result, "Fraud-risk report", &env)?)?;
-        println!("report: {}  fraud-risk report: {}  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
+        let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
+        std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
+        println!("report: {}  fraud-risk report: {} (and providers.csv)  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;

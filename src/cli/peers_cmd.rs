@@ -1,6 +1,5 @@
 //! `claimlint peers`: provider risk indicators on CMS Physician & Other Practitioners aggregates.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -8,7 +7,6 @@ use clap::Args;
 
 use crate::audit::{audit_loaded, AuditOptions};
 use crate::fraud::{puf, score};
-use crate::ratstats::report::csv_field;
 use crate::report;
 use crate::rules::Sandbox;
 
@@ -51,20 +49,21 @@ pub fn run(args: PeersArgs) -> Result<u8> {
         for f in &result.failures {
             eprintln!("{f}");
         }
-        let ranked = score::rank(&result);
+        let ranked = score::rank(&result.findings, &result.rules, &result.provider_indicators);
         let flagged: Vec<&score::ProviderRisk> = ranked.iter().filter(|p| !p.factors.is_empty()).collect();
         println!(
-            "{}: {} providers, {} rows; {} rules; {} providers flagged",
+            "{}: {} providers, {} rows; {} rules; {} providers flagged ({:.1}%)",
             file.display(),
             ranked.len(),
             result.totals.lines,
             result.totals.rules_run,
-            flagged.len()
+            flagged.len(),
+            100.0 * flagged.len() as f64 / ranked.len().max(1) as f64
         );
         for p in flagged.iter().take(args.show) {
-            println!("  #{:<4} {} {:<24} score {:<4} {}", p.rank, p.npi, p.specialty, p.score, report::format_money(p.amount_at_risk));
+            println!("  #{:<4} {} {:<24} score {:<6.2} {}", p.rank, p.npi, p.specialty, p.score, report::format_money(p.amount_at_risk));
             for f in &p.factors {
-                println!("        {} (weight {}): {}", f.rule_id, f.weight, f.detail);
+                println!("        {} ({} x {:.2}): {}", f.rule_id, f.weight, f.strength, f.detail);
             }
         }
         if let Some(out) = &args.out {
@@ -73,13 +72,8 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             let base = stem(file);
             let html = out.join(format!("{base}-fraud.html"));
             std::fs::write(&html, report::render_fraud(&result, &format!("Peer comparison: {base}"), &env)?)?;
-            let mut csv = String::from("rank,npi,specialty,score,amount_at_risk,factors\n");
-            for p in &ranked {
-                let factors: Vec<String> = p.factors.iter().map(|f| format!("{}={}", f.rule_id, f.weight)).collect();
-                let _ = writeln!(csv, "{},{},{},{},{:.2},{}", p.rank, p.npi, csv_field(&p.specialty), p.score, p.amount_at_risk, csv_field(&factors.join(" ")));
-            }
             let csv_path = out.join(format!("{base}-providers.csv"));
-            std::fs::write(&csv_path, csv)?;
+            std::fs::write(&csv_path, score::providers_csv(&ranked, &result.rules))?;
             println!("report: {}  providers: {}", html.display(), csv_path.display());
         }
     }

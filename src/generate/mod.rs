@@ -18,10 +18,14 @@
 
 mod model;
 pub mod oracle;
+mod plant;
+pub mod policy;
 mod pools;
 mod rng;
+pub mod schemes;
+mod templates;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -42,6 +46,9 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     /// Reference tables to draw from (normalised layouts); the default is rules/data.
     pub refdata: PathBuf,
+    /// Rules folder whose policy lists (NCCI-associated modifiers, prior-authorization codes)
+    /// the claims follow; None, or a folder without them, uses the shipped rule files.
+    pub rules: Option<PathBuf>,
     /// Planted errors per line, split evenly across the plantable federal rules.
     pub error_rate: f64,
     /// Rows per written chunk (one Parquet row group each).
@@ -49,6 +56,9 @@ pub struct GenerateOptions {
     /// First and last date of service.
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// Share of providers that bill a provider-level fraud scheme (`--schemes`), with natural
+    /// variation for every provider; None generates the batch without either.
+    pub scheme_share: Option<f64>,
 }
 
 impl GenerateOptions {
@@ -58,10 +68,12 @@ impl GenerateOptions {
             seed,
             out: out.into(),
             refdata: PathBuf::from("rules/data"),
+            rules: None,
             error_rate: 0.02,
             chunk_rows: 500_000,
             from: NaiveDate::from_ymd_opt(2024, 1, 1).expect("date"),
             to: NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"),
+            scheme_share: None,
         }
     }
 }
@@ -84,6 +96,21 @@ pub struct Manifest {
     /// timely filing gives one finding per line of the claim).
     pub expected: Counts,
     pub rules_not_plantable: Vec<&'static str>,
+    /// Providers billing a planted scheme (`--schemes`): the oracle for fraud-risk rankings.
+    pub schemes: Vec<PlantedScheme>,
+}
+
+/// One provider's planted scheme, as the manifest lists it.
+#[derive(Debug, Clone)]
+pub struct PlantedScheme {
+    /// The NPI its lines carry (rendering NPI).
+    pub npi: String,
+    pub specialty: &'static str,
+    pub scheme: schemes::Scheme,
+    /// 0.5 to 1: how hard the provider works the scheme.
+    pub strength: f64,
+    /// Encounters the scheme changed.
+    pub encounters: u64,
 }
 
 impl Manifest {
@@ -112,6 +139,15 @@ impl Manifest {
         s
     }
 
+    /// `npi,specialty,scheme,strength,encounters_changed,rule_id` rows, one per planted provider.
+    pub fn schemes_csv(&self) -> String {
+        let mut s = String::from("npi,specialty,scheme,strength,encounters_changed,rule_id\n");
+        for p in &self.schemes {
+            s.push_str(&format!("{},{},{},{:.3},{},{}\n", p.npi, p.specialty, p.scheme.id(), p.strength, p.encounters, p.scheme.rule_id()));
+        }
+        s
+    }
+
     pub fn summary(&self) -> String {
         let mut s = format!(
             "generated {} lines in {} claims ({} multi-line), {} patient-days ({} billed on several claims), {} patients, {} providers, payers {}\n",
@@ -131,6 +167,12 @@ impl Manifest {
                 continue;
             }
             s.push_str(&format!("  {id:<30} {p:>8} {e:>18}\n"));
+        }
+        if !self.schemes.is_empty() {
+            s.push_str(&format!("planted {} provider-level schemes:\n", self.schemes.len()));
+            for p in &self.schemes {
+                s.push_str(&format!("  {} {:<38} {:<22} strength {:.2}, {} encounters\n", p.npi, p.specialty, p.scheme.id(), p.strength, p.encounters));
+            }
         }
         if !self.rules_not_plantable.is_empty() {
             s.push_str(&format!("not planted (tables missing or rule not generated): {}\n", self.rules_not_plantable.join(", ")));
@@ -302,6 +344,8 @@ struct Sink<'m> {
     providers: HashSet<u32>,
     payers: HashSet<&'static str>,
     patient_salt: u64,
+    /// Encounters changed by each planted provider's scheme.
+    schemed: HashMap<u32, u64>,
 }
 
 impl Sink<'_> {
@@ -320,6 +364,9 @@ impl Sink<'_> {
             *e += x;
         }
         self.patients.insert(g.patient.index);
+        if g.scheme.is_some() {
+            *self.schemed.entry(g.enc.provider).or_default() += 1;
+        }
         self.providers.insert(g.enc.provider);
         self.payers.insert(g.patient.payer);
 
@@ -342,7 +389,7 @@ impl Sink<'_> {
                 c.text(idx.patient_id, Some(&patient_id));
                 c.date(idx.birth, Some(pat.birth));
                 c.text(idx.sex, Some(pat.sex));
-                c.date(idx.death, None);
+                c.date(idx.death, pat.death);
                 c.text(idx.billing_npi, Some(&prov.billing_npi));
                 c.text(idx.rendering_npi, Some(&prov.npi));
                 c.text(idx.specialty, Some(prov.spec.name()));
@@ -452,12 +499,16 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
     if opts.to < opts.from {
         bail!(crate::vocab::input_error("--to is before --from"));
     }
+    if opts.scheme_share.is_some_and(|s| !(0.0..=0.5).contains(&s)) {
+        bail!(crate::vocab::input_error("--scheme-share must be between 0 and 0.5"));
+    }
     let started = std::time::Instant::now();
     let rd = {
         let _span = tracing::info_span!("refdata").entered();
         RefData::load_dir(&opts.refdata).with_context(|| format!("loading reference tables from {}", opts.refdata.display()))?
     };
-    let pools = pools::Pools::load(&opts.refdata, &model::common_codes())?;
+    let pools = pools::Pools::load(&opts.refdata, &templates::common_codes())?;
+    let policy = policy::Policy::load(opts.rules.as_deref())?;
     tracing::info!(
         ptp_pairs = pools.ptp_pairs.len(),
         mue_codes = pools.mue_codes.len(),
@@ -466,8 +517,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         secs = started.elapsed().as_secs_f64(),
         "reference tables and generator pools loaded"
     );
-    let days = ((opts.to - opts.from).num_days() + 1) as u32;
-    let model = Model::new(opts.seed, opts.lines, &rd, &pools, opts.error_rate, opts.from, days);
+    let model = Model::new(opts, &rd, &pools, &policy);
     let chunk_rows = opts.chunk_rows.max(1);
     let mut sink = Sink {
         model: &model,
@@ -480,6 +530,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         providers: HashSet::new(),
         payers: HashSet::new(),
         patient_salt: rng::hash(opts.seed, &[5]) % 1_000_000_000,
+        schemed: HashMap::new(),
     };
     let mut next = 0u64;
     let _span = tracing::info_span!("generate").entered();
@@ -502,7 +553,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         }
     }
     sink.flush()?;
-    let Sink { writer, mut manifest, patients, providers, payers, .. } = sink;
+    let Sink { writer, mut manifest, patients, providers, payers, schemed, .. } = sink;
     writer.finish()?;
     tracing::info!(lines = manifest.lines, secs = started.elapsed().as_secs_f64(), "generated");
     manifest.patients = patients.len() as u64;
@@ -511,5 +562,21 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
     payers.sort();
     manifest.payers = payers;
     manifest.rules_not_plantable = RULES.iter().filter(|r| !model.plantable.contains(r)).map(|r| r.id()).collect();
+    if let Some(s) = &model.schemes {
+        manifest.schemes = s
+            .planted
+            .iter()
+            .map(|p| {
+                let prov = &model.providers[p.provider as usize];
+                PlantedScheme {
+                    npi: prov.npi.clone(),
+                    specialty: prov.spec.name(),
+                    scheme: p.scheme,
+                    strength: p.strength,
+                    encounters: schemed.get(&p.provider).copied().unwrap_or(0),
+                }
+            })
+            .collect();
+    }
     Ok(manifest)
 }

@@ -99,13 +99,6 @@ pub struct Issue {
     pub fix: Fix,
 }
 
-/// NCCI-associated modifiers (rules/federal/ncci_ptp.rhai).
-pub const NCCI_MODIFIERS: &[&str] = &[
-    "E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "TA", "T1", "T2", "T3", "T4", "T5",
-    "T6", "T7", "T8", "T9", "LT", "RT", "LC", "LD", "RC", "LM", "RI", "24", "25", "57", "58", "78", "79", "27", "59", "91",
-    "XE", "XS", "XP", "XU",
-];
-
 const AGE_GROUPS: [&str; 4] = ["newborn", "pediatric", "maternity", "adult"];
 
 fn is_level2(code: &str) -> Option<bool> {
@@ -118,6 +111,8 @@ fn is_level2(code: &str) -> Option<bool> {
 
 pub struct Oracle<'a> {
     pub rd: &'a RefData,
+    /// Modifiers that bypass an indicator-1 PTP edit, as FED-NCCI-PTP lists them.
+    ncci_modifiers: &'a [String],
     has_icd_any: bool,
     has_icd_list: bool,
     has_mce: bool,
@@ -125,9 +120,10 @@ pub struct Oracle<'a> {
 }
 
 impl<'a> Oracle<'a> {
-    pub fn new(rd: &'a RefData) -> Oracle<'a> {
+    pub fn new(rd: &'a RefData, ncci_modifiers: &'a [String]) -> Oracle<'a> {
         Oracle {
             rd,
+            ncci_modifiers,
             has_icd_any: rd.has_table("icd10") || rd.has_table("mce"),
             has_icd_list: rd.has_table("icd10"),
             has_mce: rd.has_table("mce"),
@@ -185,7 +181,7 @@ impl<'a> Oracle<'a> {
         let mut done: Vec<(usize, &str)> = Vec::new();
         for hit in rd.ptp_hits(&codes, dos) {
             let (c1, c2) = (&lines[hit.column1], &lines[hit.column2]);
-            if hit.modifier_indicator == 1 && (c1.has_any_modifier(NCCI_MODIFIERS) || c2.has_any_modifier(NCCI_MODIFIERS)) {
+            if hit.modifier_indicator == 1 && (c1.has_any_modifier(self.ncci_modifiers) || c2.has_any_modifier(self.ncci_modifiers)) {
                 continue;
             }
             let key = (hit.column2, c1.code.as_ref());

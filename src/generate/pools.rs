@@ -38,6 +38,8 @@ pub struct Pools {
     pub mce_flagged: HashMap<&'static str, Vec<&'static str>>,
     /// MUE limits of the common codes (units, MAI) where the table has them: for unit draws.
     pub mue_limit: HashMap<&'static str, u32>,
+    /// NPIs on the OIG exclusion list (LEIE) files, for the excluded-NPI scheme.
+    pub leie_npis: Vec<String>,
     pub files: Vec<PathBuf>,
 }
 
@@ -202,6 +204,14 @@ impl Pools {
                                 }
                             }
                         }
+                        true
+                    }
+                    None => false,
+                }
+            } else if name.contains("leie") {
+                match read_table(path, &["npi"], None)? {
+                    Some(df) => {
+                        pools.leie_npis.extend(strs(&df, "npi")?.into_iter().flatten().filter(|n| n.len() == 10 && n != "0000000000"));
                         true
                     }
                     None => false,

@@ -141,6 +141,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Claim lines a file probably holds, for planning partitions: exact for Parquet, from the size
+/// for text formats.
+pub fn estimate_lines(path: &Path) -> u64 {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    match detect_format(path) {
+        Ok(Format::Parquet) => std::fs::File::open(path)
+            .ok()
+            .and_then(|f| {
+                use polars::prelude::SerReader;
+                polars::prelude::ParquetReader::new(f).num_rows().ok()
+            })
+            .map_or(size / 20, |n| n as u64),
+        Ok(Format::X12) => size / 250,
+        _ => size / 120,
+    }
+}
+
 /// Reads every input file into `sink`, in order. Returns the readers' data-quality issues and
 /// the per-file accounting.
 pub fn read_inputs(paths: &[PathBuf], aliases: &AliasMap, sink: &mut dyn ChunkSink) -> Result<(Vec<DataIssue>, Vec<FileAccounting>)> {

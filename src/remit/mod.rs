@@ -142,8 +142,11 @@ impl RemitRun {
 /// Audits the claims, reads the remittances and closes the loop.
 pub fn run(opts: &RemitOptions) -> Result<RemitRun> {
     let remittances = read_files(&opts.remittances)?;
-    let audit = audit::run_audit(&opts.audit)?;
-    let claims = matching::ClaimIndex::from_batch(&audit.batch);
+    // Matching needs every claim line at hand, so the claims are audited in one batch.
+    let audit_opts = audit::AuditOptions { partitions: Some(1), ..opts.audit.clone() };
+    let audit = audit::run_audit(&audit_opts)?;
+    let batch = audit.batch.clone().expect("a one-partition audit keeps its batch");
+    let claims = matching::ClaimIndex::from_batch(&batch);
     let matching = matching::match_all(&remittances, &claims);
     let outcome = reconcile::reconcile(&remittances, &claims, &matching, &audit.findings, &audit.rules);
     let posting = posting::post(&remittances, &claims, &matching);

@@ -225,7 +225,7 @@ struct FraudContext<'a> {
 
 /// The fraud-risk report: providers ranked by risk score, each with the indicators behind it.
 pub fn render_fraud(result: &AuditResult, title: &str, env: &Environment) -> Result<String> {
-    let ranked = crate::fraud::score::rank(result);
+    let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
     let fraud: Vec<&Finding> = result.findings.iter().filter(|f| f.category == crate::vocab::Category::FraudRisk).collect();
     let ctx = FraudContext {
         title,

@@ -468,3 +468,129 @@ fn share_of_total() {
     assert_eq!(share(f64::NAN, 1.0), None);
     assert_eq!(share(1.0, f64::INFINITY), None);
 }
+
+// ---------------------------------------------------------------- one-sided tests and BH
+
+/// Reference tails from mpmath 1.3.0 at 40 digits (binomial by direct summation of the terms,
+/// Poisson by `gammainc(k, 0, mean, regularized=True)`, normal by `erfc(z / sqrt 2) / 2`).
+#[test]
+fn binomial_upper_tail_matches_mpmath() {
+    // (k, n, p, P(X >= k))
+    let cases: [(f64, f64, f64, f64); 10] = [
+        (6.0, 6.0, 5.0 / 24.0, 8.1762201337984396e-5),
+        (4.0, 5.0, 0.1, 0.00046),
+        (30.0, 1000.0, 0.02, 0.020696518673239505),
+        (520.0, 1000.0, 0.45, 5.2893793296832399e-6),
+        (1.0, 500.0, 0.001, 0.39362105513881499),
+        (3.0, 20.0, 0.5, 0.99979877471923828),
+        (150.0, 200.0, 0.43, 3.9311029081470526e-20),
+        (9000.0, 20000.0, 0.43, 6.1234294846003529e-9),
+        (9100.0, 20000.0, 0.43, 5.4281048103813637e-13),
+        (250.0, 20000.0, 0.01, 0.00033887644795977535),
+    ];
+    for (k, n, p, want) in cases {
+        let got = binomial_upper_tail(k, n, p);
+        assert!((got - want).abs() <= 1e-10 * want, "P(X >= {k} | {n}, {p}) = {got:e}, want {want:e}");
+    }
+}
+
+#[test]
+fn binomial_upper_tail_edges() {
+    assert_eq!(binomial_upper_tail(0.0, 10.0, 0.3), 1.0, "k = 0 always happens");
+    assert_eq!(binomial_upper_tail(11.0, 10.0, 0.3), 0.0, "more events than trials");
+    assert_eq!(binomial_upper_tail(1.0, 10.0, 0.0), 0.0, "a rate of 0 never gives an event");
+    assert_eq!(binomial_upper_tail(10.0, 10.0, 1.0), 1.0);
+    assert!((binomial_upper_tail(10.0, 10.0, 0.5) - 0.5f64.powi(10)).abs() < 1e-15);
+    assert!(binomial_upper_tail(1.0, 10.0, 1.5).is_nan());
+    assert!(binomial_upper_tail(1.0, -1.0, 0.5).is_nan());
+    assert!(binomial_upper_tail(f64::NAN, 10.0, 0.5).is_nan());
+}
+
+#[test]
+fn poisson_upper_tail_matches_mpmath() {
+    let cases: [(f64, f64, f64); 7] = [
+        (30.0, 5.0, 2.8175176155779226e-14),
+        (6.0, 1.0, 0.000594184817581693),
+        (100.0, 80.0, 0.017108313035133114),
+        (1.0, 0.5, 0.39346934028736658),
+        (7.0, 7.5, 0.62184530567653068),
+        (400.0, 300.0, 2.2066520142884454e-8),
+        (2.0, 0.001, 4.9966679163334028e-7),
+    ];
+    for (k, mean, want) in cases {
+        let got = poisson_upper_tail(k, mean);
+        assert!((got - want).abs() <= 1e-10 * want, "P(X >= {k} | {mean}) = {got:e}, want {want:e}");
+    }
+    assert_eq!(poisson_upper_tail(0.0, 3.0), 1.0);
+    assert_eq!(poisson_upper_tail(2.0, 0.0), 0.0);
+    assert!(poisson_upper_tail(2.0, -1.0).is_nan());
+}
+
+#[test]
+fn normal_upper_tail_matches_mpmath() {
+    let cases: [(f64, f64); 6] = [
+        (1.959963984540054, 0.025000000000000014),
+        (3.5, 0.00023262907903552504),
+        (-1.0, 0.84134474606854295),
+        (8.0, 6.2209605742717841e-16),
+        (30.0, 4.9067139271481871e-198),
+        (0.0, 0.5),
+    ];
+    for (z, want) in cases {
+        assert_rel(normal_upper_tail(z), want, 1e-12);
+    }
+    assert!(normal_upper_tail(f64::NAN).is_nan());
+}
+
+#[test]
+fn benjamini_hochberg_by_hand() {
+    // m = 5 (the NaN is not a test). Sorted: 0.005, 0.01, 0.03, 0.04, 0.5; times m / rank:
+    // 0.025, 0.025, 0.05, 0.05, 0.5; running minimum from the largest: the same here.
+    let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005, f64::NAN, 0.5]);
+    let want = [0.025, 0.05, 0.05, 0.025, f64::NAN, 0.5];
+    for (got, want) in q.iter().zip(want) {
+        assert!((got.is_nan() && want.is_nan()) || (got - want).abs() < 1e-15, "{q:?}");
+    }
+    // Step-up: 0.04 at rank 3 gives 0.04 * 4 / 3 = 0.0533, which brings down the q of 0.03
+    // (rank 1: 0.12) and of 0.035 (rank 2: 0.07).
+    let q = benjamini_hochberg(&[0.03, 0.04, 0.035, 0.9]);
+    for (got, want) in q.iter().zip([0.04 * 4.0 / 3.0, 0.04 * 4.0 / 3.0, 0.04 * 4.0 / 3.0, 0.9]) {
+        assert!((got - want).abs() < 1e-15, "{q:?}");
+    }
+    // Never above 1, and one test is its own q.
+    assert_eq!(benjamini_hochberg(&[0.9, 0.95]), vec![0.95, 0.95]);
+    assert_eq!(benjamini_hochberg(&[0.2]), vec![0.2]);
+    assert!(benjamini_hochberg(&[]).is_empty());
+}
+
+#[test]
+fn mean_absolute_deviation_is_the_scale_when_the_mad_is_zero() {
+    // Four of six values equal the median 0.25: MAD 0. Mean |x - 0.25| = (0.05 + 0.75) / 6.
+    let v = [0.25, 0.25, 0.2, 0.25, 0.25, 1.0];
+    assert_eq!(mad_scaled(&v), Some((0.25, 0.0)));
+    let s = mean_ad_scaled(&v, 0.25).unwrap();
+    assert!((s - 1.2533141373155003 * 0.8 / 6.0).abs() < 1e-15, "{s}");
+    assert_eq!(mean_ad_scaled(&[], 0.0), None);
+    assert_eq!(mean_ad_scaled(&[1.0, f64::NAN], 1.0), Some(0.0));
+}
+
+#[test]
+fn student_t_upper_tail_matches_mpmath() {
+    // (t, df, P(T >= t)) from mpmath: betainc(df/2, 1/2, 0, df/(df+t^2), regularized) / 2.
+    let cases: [(f64, f64, f64); 7] = [
+        (2.0, 10.0, 0.036694017385370183),
+        (3.5, 4.0, 0.012448081730111376),
+        (-1.0, 7.0, 0.82469166858989624),
+        (10.0, 100.0, 4.9508444922970696e-17),
+        (25.0, 3.0, 7.0165694978774293e-5),
+        (1.96, 1e6, 0.024998033792634895),
+        (0.5, 2.5, 0.32884895993485734),
+    ];
+    // ln Gamma of arguments near df / 2 cancels in the prefactor: the error grows with df
+    // (4e-10 at a million degrees of freedom).
+    for (t, df, want) in cases {
+        assert_rel(student_t_upper_tail(t, df), want, if df > 1e3 { 1e-9 } else { 1e-12 });
+    }
+    assert_eq!(student_t_upper_tail(0.0, 5.0), 0.5);
+    assert!(student_t_upper_tail(1.0, 0.0).is_nan());
+}

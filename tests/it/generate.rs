@@ -156,3 +156,88 @@ fn bad_arguments_are_input_errors() {
     let err = generate(&options(0, 1, &dir.path().join("g.csv"), subset())).unwrap_err();
     assert!(err.to_string().contains("--lines"), "{err}");
 }
+
+#[test]
+fn policy_lists_are_read_from_the_rules_folder() {
+    use claimlint::generate::policy::Policy;
+    let shipped = Policy::load(None).unwrap();
+    assert!(shipped.ncci_modifiers.iter().any(|m| m == "XU") && shipped.ncci_modifiers.len() == 44, "{:?}", shipped.ncci_modifiers);
+    assert_eq!(shipped.prior_auth_codes, vec!["70551", "70553", "72148", "72158", "73721"]);
+
+    // A rules folder whose ACME pack requires prior authorization for 99213 too.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path();
+    std::fs::create_dir_all(rules.join("federal")).unwrap();
+    std::fs::create_dir_all(rules.join("payers/acme-commercial")).unwrap();
+    std::fs::copy(repo_root().join("rules/federal/ncci_ptp.rhai"), rules.join("federal/ncci_ptp.rhai")).unwrap();
+    let pack = std::fs::read_to_string(repo_root().join("rules/payers/acme-commercial/pack.yaml")).unwrap();
+    std::fs::write(rules.join("payers/acme-commercial/pack.yaml"), pack.replace("prior_auth_codes: [\"70551\"", "prior_auth_codes: [\"99213\", \"70551\"")).unwrap();
+    let custom = Policy::load(Some(rules)).unwrap();
+    assert_eq!(custom.prior_auth_codes[..2], ["99213", "70551"]);
+
+    // Claims billing 99213 carry a prior-authorization number with that folder, not without it.
+    let with_99213 = |rules: Option<PathBuf>| {
+        let out = dir.path().join("g.parquet");
+        let mut o = options(3_000, 2, &out, subset());
+        o.rules = rules;
+        generate(&o).unwrap();
+        let frame = load_claims(&[out], &AliasMap::builtin()).unwrap().batch.to_canonical_frame().unwrap();
+        let claims = frame
+            .lazy()
+            .group_by([col("claim_id")])
+            .agg([col("procedure_code").eq(lit("99213")).any(true).alias("visit"), col("prior_auth_number").is_not_null().any(true).alias("pa")])
+            .filter(col("visit"))
+            .collect()
+            .unwrap();
+        let pa = claims.column("pa").unwrap().bool().unwrap();
+        (claims.height(), pa.sum().unwrap_or(0) as usize)
+    };
+    // (A few 99213 lines arrive after the claim was drawn: a repair's replacement visit, a plant.)
+    let (visits, authorised) = with_99213(Some(rules.to_path_buf()));
+    assert!(visits > 100 && authorised * 100 >= visits * 98, "{authorised} of {visits}");
+    let (visits, authorised) = with_99213(None);
+    assert!(visits > 100 && authorised < visits / 10, "{authorised} of {visits}");
+
+    // A pack without the list is an error that names the file.
+    std::fs::write(rules.join("payers/acme-commercial/pack.yaml"), "name: ACME\npayers: [ACME-COMMERCIAL]\n").unwrap();
+    let err = Policy::load(Some(rules)).unwrap_err().to_string();
+    assert!(err.contains("pack.yaml") && err.contains("prior_auth_codes"), "{err}");
+}
+
+#[test]
+fn schemes_are_planted_deterministically_and_listed_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.parquet"), dir.path().join("b.parquet"));
+    let with_schemes = |out: &Path| {
+        let mut o = options(40_000, 8, out, subset());
+        o.scheme_share = Some(0.15);
+        generate(&o).unwrap()
+    };
+    let (ma, mb) = (with_schemes(&a), with_schemes(&b));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(ma.schemes_csv(), mb.schemes_csv());
+    assert_eq!(ma.schemes.len(), 6, "15% of 40 providers: {}", ma.summary());
+    assert_eq!(ma.schemes_csv().lines().count(), ma.schemes.len() + 1);
+    let npis: std::collections::HashSet<&str> = ma.schemes.iter().map(|s| s.npi.as_str()).collect();
+    assert_eq!(npis.len(), ma.schemes.len(), "one scheme per provider");
+    assert!(ma.schemes.iter().all(|s| (0.5..=1.0).contains(&s.strength) && s.encounters > 0));
+    // Without --schemes nothing is planted and the manifest says so.
+    let c = dir.path().join("c.parquet");
+    assert!(generate(&options(40_000, 8, &c, subset())).unwrap().schemes.is_empty());
+
+    // Every scheme's marks sit on its provider only: services after death, the excluded NPI.
+    let frame = load_claims(&[a], &AliasMap::builtin()).unwrap().batch.to_canonical_frame().unwrap();
+    let after_death = frame
+        .clone()
+        .lazy()
+        .filter(col("patient_death_date").lt(col("service_date_from")))
+        .select([col("rendering_npi").unique()])
+        .collect()
+        .unwrap();
+    let death: Vec<&str> = ma.schemes.iter().filter(|s| s.scheme.id() == "billing-after-death").map(|s| s.npi.as_str()).collect();
+    let found: Vec<&str> = after_death.column("rendering_npi").unwrap().str().unwrap().iter().flatten().collect();
+    assert_eq!(found, death);
+    for s in ma.schemes.iter().filter(|s| s.scheme.id() == "excluded-npi") {
+        assert_eq!(s.npi, "1999999984", "the one NPI the hand-made LEIE excludes in 2024");
+    }
+}

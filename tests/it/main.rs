@@ -12,6 +12,7 @@ mod generate;
 mod load;
 mod mce_agreement;
 mod packs;
+mod partitions;
 mod ratstats;
 mod refdata;
 mod remit;
