@@ -12,8 +12,12 @@
 //! - `x12-stream-parser` 0.1 is only a tokenizer. It does not read delimiters from the ISA, gives
 //!   errors with no offsets, and recurses once for each empty segment.
 //!
-//! The format itself is small: a byte tokenizer (`tokenizer.rs`), a table of the 837 loops
-//! (`loops.rs`) and a mapper (`mapper.rs`). All three work in one linear pass over `&[u8]`.
+//! The format itself is small, and read in one linear pass over `&[u8]`:
+//! - `tokenizer.rs` splits bytes into segments with the delimiters of each ISA;
+//! - `envelope.rs` follows ISA/GS/ST ... SE/GE/IEA and hands each transaction set to
+//! - `transaction.rs`, the state of one ST..SE set, which `placement.rs` (which loop a segment
+//!   belongs to, per the loop tables in `loops.rs`), `segments.rs` (what each segment means)
+//!   and `emit.rs` (whole-claim checks, one [`ClaimLine`] per service line) extend.
 //!
 //! # Input handling
 //! - Delimiters come from each ISA: element = byte 3, repetition = ISA11 (5010), component = ISA16,
@@ -67,9 +71,13 @@
 //!   `type_of_bill` is CLM05-1 followed by CLM05-3 (e.g. "111").
 //! - `prior_auth_number`: the line's REF*G1, else the claim's REF*G1.
 
+mod emit;
+mod envelope;
 mod loops;
-mod mapper;
-mod tokenizer;
+mod placement;
+mod segments;
+pub(crate) mod tokenizer;
+mod transaction;
 
 use serde::Serialize;
 use std::fmt;
@@ -364,5 +372,5 @@ pub fn looks_like_x12(head: &[u8]) -> bool {
 
 /// Reads a 5010 837P/837I file. `source` names the file in errors.
 pub fn parse_837(input: &[u8], source: &str) -> Result<X12Batch, X12Error> {
-    mapper::parse(input, source)
+    envelope::parse(input, source)
 }
