@@ -86,7 +86,7 @@ pub fn load_puf(path: &Path) -> Result<LoadedClaims> {
     let sources = vec![name];
     let mut issues = Vec::new();
     let frame = normalise(raw, &sources, &mut issues)?;
-    Ok(LoadedClaims { frame, sources, issues })
+    Ok(LoadedClaims { frame, sources, issues, accounting: Vec::new() })
 }
 
 /// Services per HCPCS code for each provider type (lower-cased), summed over an external PUF

@@ -4,9 +4,11 @@
 //! place ([`normalise`]), so CSV, Parquet, NDJSON and X12 inputs give identical frames, and every
 //! value that cannot be read is reported with its file and row instead of being dropped.
 
+pub mod csv;
+pub mod dq;
 mod normalise;
-mod x12_frame;
 mod readers;
+mod x12_frame;
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ use anyhow::{bail, Result};
 use polars::prelude::*;
 
 use crate::schema::{AliasMap, COLUMNS};
-use crate::vocab::{input_error, DataIssue};
+use crate::vocab::{input_error, DataIssue, FileAccounting};
 
 pub use normalise::normalise;
 
@@ -34,6 +36,15 @@ pub struct LoadedClaims {
     /// Source file names, indexed by the frame's `_source` column.
     pub sources: Vec<String>,
     pub issues: Vec<DataIssue>,
+    /// One entry per file: lines and claims read and rejected, and the encoding used.
+    pub accounting: Vec<FileAccounting>,
+}
+
+/// How to read the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Text encoding of CSV/TSV files (a label such as "windows-1252"); `None` detects it.
+    pub encoding: Option<String>,
 }
 
 const EXTENSIONS: &[(&str, Format)] = &[
@@ -108,18 +119,31 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Reads every input into one canonical frame.
 pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims> {
+    load_claims_with(paths, aliases, &LoadOptions::default())
+}
+
+/// [`load_claims`] with options. `_row` is where the line sits in its file: the physical line for
+/// CSV/TSV (the header is line 1), the segment number of the line's LX for X12 (ISA = 1), and
+/// the row number for Parquet and NDJSON.
+pub fn load_claims_with(paths: &[PathBuf], aliases: &AliasMap, options: &LoadOptions) -> Result<LoadedClaims> {
     let files = discover_inputs(paths)?;
     let mut frames = Vec::with_capacity(files.len());
     let mut sources = Vec::with_capacity(files.len());
     let mut issues = Vec::new();
+    let mut accounting = Vec::with_capacity(files.len());
     for (idx, path) in files.iter().enumerate() {
         let name = path.display().to_string();
-        let raw = readers::read_raw(path, &name, aliases, &mut issues)?;
-        let raw = readers::canonical_text_frame(raw, &name, aliases)?;
+        let file = readers::read_raw(path, &name, aliases, options, &mut issues)?;
+        let mut raw = readers::canonical_text_frame(file.frame, &name, aliases)?;
         let rows = raw.height() as u32;
-        let mut raw = raw;
+        let mut counted = file.accounting;
+        if counted.format != "x12" {
+            counted.claims_read = raw.column("claim_id")?.drop_nulls().n_unique()? as u64;
+        }
+        accounting.push(counted);
         raw.with_column(Column::new("_source".into(), vec![idx as u32; rows as usize]))?;
-        raw.with_column(Column::new("_row".into(), (1..=rows).collect::<Vec<u32>>()))?;
+        let row_numbers = file.rows.unwrap_or_else(|| (1..=rows).collect());
+        raw.with_column(Column::new("_row".into(), row_numbers))?;
         frames.push(raw);
         sources.push(name);
     }
@@ -132,7 +156,7 @@ pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims
         bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", sources.join(", "))));
     }
     let frame = normalise(all, &sources, &mut issues)?;
-    Ok(LoadedClaims { frame, sources, issues })
+    Ok(LoadedClaims { frame, sources, issues, accounting })
 }
 
 /// Canonical column names in schema order, then the bookkeeping columns.

@@ -5,43 +5,72 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
-use super::Format;
-use crate::vocab::{input_error, DataIssue};
+use super::{Format, LoadOptions};
+use crate::vocab::{input_error, DataIssue, FileAccounting};
 use crate::schema::{AliasMap, COLUMNS};
 
-pub fn read_raw(path: &Path, name: &str, _aliases: &AliasMap, issues: &mut Vec<DataIssue>) -> Result<DataFrame> {
+/// One input file as text columns under its own header names.
+pub struct RawFile {
+    pub frame: DataFrame,
+    /// Where each row sits in the file (see [`DataIssue::row`]); `None`: rows are numbered 1, 2, ...
+    pub rows: Option<Vec<u32>>,
+    pub accounting: FileAccounting,
+}
+
+pub fn read_raw(
+    path: &Path,
+    name: &str,
+    _aliases: &AliasMap,
+    options: &LoadOptions,
+    issues: &mut Vec<DataIssue>,
+) -> Result<RawFile> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
     if meta.len() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file is empty (0 bytes); expected claim lines")));
     }
     let format = super::detect_format(path)?;
-    let df = match format {
-        Format::Csv | Format::Tsv => read_csv(path, name, if format == Format::Tsv { b'\t' } else { b',' })?,
-        Format::Parquet => ParquetReader::new(std::fs::File::open(path)?)
-            .finish()
-            .map_err(|e| input_error(format!("{name}: not a readable Parquet file: {e}")))?,
-        Format::NdJson => JsonReader::new(std::fs::File::open(path)?)
-            .with_json_format(JsonFormat::JsonLines)
-            .infer_schema_len(None)
-            .finish()
-            .map_err(|e| input_error(format!("{name}: not readable as newline-delimited JSON: {e}")))?,
-        Format::X12 => super::x12_frame::read_x12(path, name, issues)?,
+    let whole = |frame: DataFrame, format: &str, encoding: Option<&str>| {
+        let accounting = FileAccounting {
+            source: name.to_string(),
+            format: format.to_string(),
+            encoding: encoding.map(str::to_string),
+            lines_read: frame.height() as u64,
+            ..FileAccounting::default()
+        };
+        RawFile { frame, rows: None, accounting }
     };
-    if df.height() == 0 {
+    let raw = match format {
+        Format::Csv | Format::Tsv => {
+            let separator = if format == Format::Tsv { b'\t' } else { b',' };
+            let read = super::csv::read_csv(path, name, separator, options.encoding.as_deref())?;
+            issues.extend(read.issues);
+            RawFile { frame: read.frame, rows: Some(read.rows), accounting: read.accounting }
+        }
+        Format::Parquet => whole(
+            ParquetReader::new(std::fs::File::open(path)?)
+                .finish()
+                .map_err(|e| input_error(format!("{name}: not a readable Parquet file: {e}")))?,
+            "parquet",
+            None,
+        ),
+        Format::NdJson => whole(
+            JsonReader::new(std::fs::File::open(path)?)
+                .with_json_format(JsonFormat::JsonLines)
+                .infer_schema_len(None)
+                .finish()
+                .map_err(|e| input_error(format!("{name}: not readable as newline-delimited JSON: {e}")))?,
+            "ndjson",
+            Some("UTF-8"),
+        ),
+        Format::X12 => {
+            let read = super::x12_frame::read_x12(path, name, issues)?;
+            RawFile { frame: read.frame, rows: Some(read.rows), accounting: read.accounting }
+        }
+    };
+    if raw.frame.height() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file has a header but no claim lines")));
     }
-    Ok(df)
-}
-
-fn read_csv(path: &Path, name: &str, separator: u8) -> Result<DataFrame> {
-    // Every column as text: typing happens once, in normalise, where failures become findings.
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(CsvParseOptions::default().with_separator(separator).with_missing_is_null(true))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| input_error(format!("{name}: cannot parse as CSV: {e}")))
+    Ok(raw)
 }
 
 /// Renames input headers to canonical names, checks required columns, casts everything to text

@@ -6,11 +6,19 @@ use std::path::Path;
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::vocab::{input_error, DataIssue};
+use crate::vocab::{input_error, DataIssue, FileAccounting};
 use crate::vocab::Severity;
 use crate::x12::{self, ClaimLine};
 
-pub fn read_x12(path: &Path, name: &str, issues: &mut Vec<DataIssue>) -> Result<DataFrame> {
+/// An 837 file as read: its service lines as text columns, where each sits, and what was read.
+pub struct X12Read {
+    pub frame: DataFrame,
+    /// Segment number of each line's LX (ISA = 1).
+    pub rows: Vec<u32>,
+    pub accounting: FileAccounting,
+}
+
+pub fn read_x12(path: &Path, name: &str, issues: &mut Vec<DataIssue>) -> Result<X12Read> {
     let bytes = std::fs::read(path).map_err(|e| input_error(format!("{name}: cannot read: {e}")))?;
     let batch = x12::parse_837(&bytes, name).map_err(|e| input_error(e.to_string()))?;
     for p in &batch.problems {
@@ -79,5 +87,14 @@ pub fn read_x12(path: &Path, name: &str, issues: &mut Vec<DataIssue>) -> Result<
             batch.problems.first().map(|p| p.to_string()).unwrap_or_default()
         )));
     }
-    Ok(DataFrame::new(height, cols)?)
+    let accounting = FileAccounting {
+        source: name.to_string(),
+        format: "x12".into(),
+        encoding: Some("UTF-8".into()),
+        lines_read: height as u64,
+        lines_rejected: 0,
+        claims_read: batch.claims.len() as u64,
+        claims_rejected: 0,
+    };
+    Ok(X12Read { frame: DataFrame::new(height, cols)?, rows: (1..=height as u32).collect(), accounting })
 }
