@@ -134,7 +134,11 @@ impl Txn {
             );
         }
         out.batch.problems.append(&mut c.problems);
+        out.batch.claims_read += 1;
+        out.batch.lines_read += c.lines.len();
         if has_error {
+            out.batch.claims_rejected += 1;
+            out.batch.lines_rejected += c.lines.len();
             return;
         }
         self.emit(c, sum, out);
@@ -177,6 +181,7 @@ impl Txn {
             };
             let sep = if l.pointers.iter().any(|&p| p > 9) { "," } else { "" };
             let dx_pointers = l.pointers.iter().map(u32::to_string).collect::<Vec<_>>().join(sep);
+            out.batch.line_segments.push(l.at.number);
             out.batch.lines.push(ClaimLine {
                 claim_id: c.id.clone(),
                 claim_type: self.kind.name().to_string(),

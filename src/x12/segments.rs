@@ -227,6 +227,15 @@ impl Txn {
         if c.id.is_empty() {
             c.error(at, "CLM01 (claim id) is missing".into());
         }
+        if let Some(p) = &self.poison {
+            c.error(
+                at,
+                format!(
+                    "segment {} before this claim cannot be read and may have been an HL, so the claim may belong to another billing provider, subscriber or patient",
+                    p.at.number
+                ),
+            );
+        }
         match amount(seg.raw(2)) {
             Some(v) => c.charge = v,
             None => c.error(at, format!("CLM02 total charge '{}' is missing or not a number", seg.text(2))),

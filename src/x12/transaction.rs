@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::loops::{self, Frame, Role};
 use super::tokenizer::{At, Delimiters, Segment};
 use super::envelope::check_control;
-use super::{Severity, X12Batch, X12Problem};
+use super::{ProblemKind, Severity, X12Batch, X12Problem};
 
 /// Structural faults kept per HL loop; the first ones say all a biller needs.
 pub(super) const MAX_LOOP_FAULTS: usize = 8;
@@ -34,14 +34,26 @@ pub(super) struct Out {
 }
 
 impl Out {
+    /// A defect outside any claim that rejects nothing.
     pub(super) fn warn(&mut self, at: &At, message: String) {
-        self.batch.problems.push(problem(Severity::Warning, None, at, message));
+        self.batch.problems.push(problem(Severity::Warning, ProblemKind::Structure, None, at, message));
+    }
+
+    /// Damage to the ISA/GS/ST envelope; the claims inside are read.
+    pub(super) fn envelope(&mut self, at: &At, message: String) {
+        self.batch.problems.push(problem(Severity::Warning, ProblemKind::Envelope, None, at, message));
+    }
+
+    /// A transaction set none of whose claims can be read.
+    pub(super) fn reject_transaction(&mut self, at: &At, message: String) {
+        self.batch.problems.push(problem(Severity::Error, ProblemKind::Transaction, None, at, message));
     }
 }
 
-pub(super) fn problem(severity: Severity, claim_id: Option<String>, at: &At, message: String) -> X12Problem {
+pub(super) fn problem(severity: Severity, kind: ProblemKind, claim_id: Option<String>, at: &At, message: String) -> X12Problem {
     X12Problem {
         severity,
+        kind,
         claim_id,
         segment_number: at.number,
         byte_offset: at.offset,
@@ -54,8 +66,9 @@ pub(super) fn problem(severity: Severity, claim_id: Option<String>, at: &At, mes
 /// Data of one HL loop (billing provider, subscriber or patient), copied into each claim under it.
 #[derive(Debug, Clone)]
 pub(super) struct Party {
-    /// The HL that opened it.
+    /// The HL that opened it, and its HL01.
     pub(super) at: At,
+    pub(super) hl_id: String,
     /// The loop's name NM1 (NM1*85, NM1*IL or NM1*QC) was seen.
     pub(super) named: bool,
     /// The subscriber's payer NM1*PR was seen.
@@ -77,6 +90,7 @@ impl Party {
     pub(super) fn new(at: &At) -> Self {
         Party {
             at: at.clone(),
+            hl_id: String::new(),
             named: false,
             payer_named: false,
             id: String::new(),
@@ -145,7 +159,8 @@ pub(super) struct Claim {
 impl Claim {
     pub(super) fn note(&mut self, severity: Severity, at: &At, message: String) {
         let id = (!self.id.is_empty()).then(|| self.id.clone());
-        self.problems.push(problem(severity, id, at, message));
+        let kind = if severity == Severity::Error { ProblemKind::Claim } else { ProblemKind::Structure };
+        self.problems.push(problem(severity, kind, id, at, message));
     }
     pub(super) fn error(&mut self, at: &At, message: String) {
         self.note(Severity::Error, at, message);
@@ -153,6 +168,13 @@ impl Claim {
     pub(super) fn warn(&mut self, at: &At, message: String) {
         self.note(Severity::Warning, at, message);
     }
+}
+
+/// An unreadable segment that may have been an HL, and its level (HL03) when that can be read.
+#[derive(Debug, Clone)]
+pub(super) struct Poison {
+    pub(super) at: At,
+    pub(super) level: Option<String>,
 }
 
 /// One ST..SE transaction set being read.
@@ -171,6 +193,13 @@ pub(super) struct Txn {
     pub(super) subscriber: Option<Party>,
     pub(super) patient: Option<Party>,
     pub(super) claim: Option<Claim>,
+    /// An unreadable segment that may have been an HL: until an HL shows where the claims that
+    /// follow belong, they cannot be placed under the right billing provider or subscriber.
+    pub(super) poison: Option<Poison>,
+    /// The last segment placed and the role of the loop it went into.
+    pub(super) last: Option<(String, Role)>,
+    /// Segments of a claim whose CLM was lost have been counted as one rejected claim.
+    pub(super) orphan: bool,
 }
 
 impl Txn {
@@ -189,7 +218,17 @@ impl Txn {
             subscriber: None,
             patient: None,
             claim: None,
+            poison: None,
+            last: None,
+            orphan: false,
         }
+    }
+
+    /// A transaction set whose ST is missing or unreadable, opened by the BHT at `at`.
+    pub(super) fn implied(at: &At, kind: ClaimType, delims: Delimiters) -> Self {
+        let mut t = Txn::new(&Segment { at: at.clone(), elements: Vec::new(), damage: None }, kind, delims);
+        t.segments = 0;
+        t
     }
 
     pub(super) fn tables(&self) -> &'static loops::Tables {
@@ -209,11 +248,19 @@ impl Txn {
 
     pub(super) fn segment(&mut self, seg: &Segment, out: &mut Out) {
         self.segments += 1;
+        if let Some(reason) = unreadable(seg) {
+            self.damaged(seg, &reason, out);
+            return;
+        }
+        if matches!(seg.id(), "HL" | "CLM") {
+            self.orphan = false;
+        }
         if seg.id() == "HL" {
             self.hl(seg, out);
         } else {
             self.place(seg, out);
         }
+        self.last = self.stack.last().map(|f| (seg.id().to_string(), f.role));
         // Checked after placing, so the finding lands on the claim the NM1 now belongs to.
         if seg.id() == "NM1" && seg.text(2).is_empty() {
             self.note(
@@ -227,13 +274,10 @@ impl Txn {
 
     pub(super) fn finish(mut self, se: &Segment, out: &mut Out) {
         self.segments += 1;
-        self.truncate(0, out);
-        self.retire_patient(out);
-        self.retire_subscriber(out);
-        self.retire_billing(out);
+        self.close_loops(out);
         let declared = se.text(1);
         if declared.parse::<usize>().ok() != Some(self.segments) {
-            out.warn(
+            out.envelope(
                 &se.at,
                 format!("SE01 says {declared} segments but the transaction set has {} (ST to SE)", self.segments),
             );
@@ -241,6 +285,23 @@ impl Txn {
         let control = self.control.clone();
         let st = self.st.clone();
         check_control(out, se, 2, &control, &st, "ST02");
+    }
+
+    /// Ends the transaction set without its SE: at the end of the file (`cut`), the claim still
+    /// open is rejected, since its last lines may be missing; before another envelope segment it
+    /// is complete.
+    pub(super) fn close_without_se(mut self, cut: Option<&At>, out: &mut Out) {
+        if let (Some(end), Some(c)) = (cut, self.claim.as_mut()) {
+            c.error(end, "the file ends inside this claim (no SE follows), so its last lines may be missing".into());
+        }
+        self.close_loops(out);
+    }
+
+    fn close_loops(&mut self, out: &mut Out) {
+        self.truncate(0, out);
+        self.retire_patient(out);
+        self.retire_subscriber(out);
+        self.retire_billing(out);
     }
 
     /// Closes loops down to `len` open frames; closing a claim loop finishes the claim.
@@ -276,4 +337,50 @@ impl Txn {
         Self::retire(self.billing.take(), out);
     }
 
+}
+
+/// Why a segment cannot be read, if it cannot: the tokenizer's verdict, an identifier no 837
+/// uses, or more elements than the segment has (two segments run together when a terminator is
+/// damaged).
+pub(super) fn unreadable(seg: &Segment) -> Option<String> {
+    if let Some(d) = &seg.damage {
+        return Some(d.clone());
+    }
+    let id = seg.id();
+    let Some(max) = loops::max_elements(id) else {
+        return Some(format!("{id} is not a segment of an 837"));
+    };
+    let used = seg.elements.iter().rposition(|e| !e.is_empty()).unwrap_or(0);
+    (used > max).then(|| {
+        format!("{id} has {used} elements where it has at most {max}; a segment terminator may be missing")
+    })
+}
+
+/// Whether an unreadable segment may have been a `target` segment: the same identifier, one
+/// edit away from it while naming no other segment, or (for HL) ending like an HL does
+/// (`*parent*20|22|23*0|1`).
+pub(super) fn could_be(seg: &Segment, target: &str) -> bool {
+    let mut raw_id = seg.elements.first().copied().unwrap_or(&[]);
+    if raw_id.is_empty() {
+        // The identifier's first byte became the element separator: `*LM*...` for `CLM*...`.
+        raw_id = seg.elements.get(1).copied().unwrap_or(&[]);
+    }
+    if raw_id == target.as_bytes() {
+        return true;
+    }
+    let other = std::str::from_utf8(raw_id).ok().and_then(loops::max_elements).is_some();
+    if !other && loops::one_edit_apart(raw_id, target.as_bytes()) {
+        return true;
+    }
+    target == "HL" && hl_shaped(seg)
+}
+
+/// Ends like an HL does: `*parent*20|22|23*0|1`.
+pub(super) fn hl_shaped(seg: &Segment) -> bool {
+    let n = seg.elements.len();
+    let el = |back: usize| seg.elements.get(n.wrapping_sub(back)).map(|e| super::tokenizer::clean(e));
+    n >= 4
+        && el(1).is_some_and(|c| matches!(c.as_str(), "" | "0" | "1"))
+        && el(2).is_some_and(|l| matches!(l.as_str(), "20" | "22" | "23"))
+        && el(3).is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
