@@ -14,7 +14,7 @@ use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
 use crate::rules::run::{self, RuleFailure};
 use crate::rules::{self, Diagnostic, RuleMeta, Sandbox};
-use crate::vocab::{input_error, Category, DataIssue, Severity};
+use crate::vocab::{input_error, Category, DataIssue, FileAccounting, Severity};
 use crate::schema::AliasMap;
 
 pub struct AuditOptions {
@@ -28,6 +28,8 @@ pub struct AuditOptions {
     pub strict: bool,
     /// External peer aggregates (CMS Physician & Other Practitioners layout) for the E/M mix.
     pub peer_table: Option<PathBuf>,
+    /// Text encoding of CSV/TSV inputs ("windows-1252", "latin1", ...); `None` detects it.
+    pub encoding: Option<String>,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -75,6 +77,8 @@ pub struct AuditResult {
     /// Fraud-risk indicators per provider, in `batch.providers` order; empty when no rule reads
     /// them.
     pub provider_indicators: Vec<ProviderIndicators>,
+    /// Per input file: lines and claims read and rejected, and the encoding used.
+    pub accounting: Vec<FileAccounting>,
 }
 
 pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
@@ -84,7 +88,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
     }
     let loaded = {
         let _span = tracing::info_span!("load").entered();
-        load::load_claims(&opts.inputs, &aliases)?
+        load::load_claims_with(&opts.inputs, &aliases, &load::LoadOptions { encoding: opts.encoding.clone() })?
     };
     audit_loaded(loaded, opts, |_| true)
 }
@@ -144,6 +148,7 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         batch,
         subset_tables: refdata.subset_tables(),
         provider_indicators,
+        accounting: loaded.accounting,
     })
 }
 

@@ -99,6 +99,10 @@ struct AuditArgs {
     /// provider's E/M mix is also tested against its specialty's national mix.
     #[arg(long)]
     peers: Option<PathBuf>,
+    /// Text encoding of CSV/TSV inputs (utf-8, windows-1252, latin1, utf-16le, ...); detected from
+    /// a byte-order mark or the bytes when omitted.
+    #[arg(long)]
+    encoding: Option<String>,
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
@@ -162,6 +166,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
         peer_table: args.peers,
+        encoding: args.encoding,
     };
     let result = run_audit(&opts);
     spinner.finish();
@@ -184,6 +189,9 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",
         t.lines, t.claims, t.files, t.rules_run, t.evaluations
     );
+    for line in crate::load::accounting::summary_lines(&result.accounting) {
+        println!("{line}");
+    }
     println!(
         "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
         t.errors,
@@ -227,6 +235,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
         let findings_path = out.join(format!("findings.{}", args.format.extension()));
         findings::write(&result.findings, &findings_path, args.format)?;
+        std::fs::write(out.join("accounting.csv"), crate::load::accounting::to_csv(&result.accounting))?;
         let env = report::environment(args.templates.as_deref())?;
         let html = report::render_compliance(&result, extrapolation.as_ref(), &env)?;
         let report_path = out.join("report.html");

@@ -45,6 +45,7 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             sandbox: Sandbox::default(),
             strict: false,
             peer_table: None,
+            encoding: None,
         };
         let result = audit_loaded(loaded, &opts, |m| m.tags.iter().any(|t| t == "peers"))?;
         for f in &result.failures {

@@ -4,6 +4,7 @@
 //! place ([`normalise`]), so CSV, Parquet, NDJSON and X12 inputs give identical frames, and every
 //! value that cannot be read is reported with its file and row instead of being dropped.
 
+pub mod accounting;
 pub mod csv;
 pub mod dq;
 mod normalise;

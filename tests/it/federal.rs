@@ -148,6 +148,7 @@ fn mue_mai_1_is_a_per_line_limit() {
         sandbox: Sandbox { max_operations: 2_000_000 },
         strict: true,
         peer_table: None,
+        encoding: None,
     })
     .expect("audit runs");
     let f = on(&r, "LINE3", "FED-MUE");

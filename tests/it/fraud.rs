@@ -249,6 +249,7 @@ fn peer_statistics_on_the_2021_mohs_file_match_an_independent_computation() {
         sandbox: Sandbox::default(),
         strict: true,
         peer_table: None,
+        encoding: None,
     };
     let r = audit_loaded(loaded, &opts, |m| m.tags.iter().any(|t| t == "peers")).unwrap();
     assert_eq!(r.totals.lines, 8938);
@@ -296,6 +297,7 @@ fn an_external_peer_table_gives_the_specialty_mix_for_a_goodness_of_fit_test() {
         sandbox: Sandbox::default(),
         strict: true,
         peer_table: Some(peers),
+        encoding: None,
     })
     .unwrap();
     let em = r.provider_indicators[0].em.as_ref().unwrap();

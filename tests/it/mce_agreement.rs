@@ -106,6 +106,7 @@ fn mce_rules_agree_with_the_cms_edit_lists() {
         sandbox: Sandbox::default(),
         strict: true,
         peer_table: None,
+        encoding: None,
     })
     .unwrap();
 

@@ -19,6 +19,7 @@ pub fn audit_with(inputs: &[PathBuf], rules: &Path, aliases: Option<PathBuf>, st
         sandbox: Sandbox { max_operations: 200_000 },
         strict,
         peer_table: None,
+        encoding: None,
     })
 }
 
@@ -32,6 +33,7 @@ pub fn audit_federal_file(input: &Path, refdata: Option<PathBuf>) -> AuditResult
         sandbox: Sandbox { max_operations: 2_000_000 },
         strict: true,
         peer_table: None,
+        encoding: None,
     })
     .expect("audit runs")
 }
