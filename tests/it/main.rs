@@ -1,4 +1,5 @@
 mod cli;
+mod damaged;
 mod common;
 mod support;
 
