@@ -10,6 +10,7 @@ mod fraud;
 mod fraud_stats;
 mod generate;
 mod load;
+mod mutation;
 mod mce_agreement;
 mod packs;
 mod ratstats;
