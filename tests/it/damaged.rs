@@ -396,3 +396,34 @@ fn a_truncated_837_audits_every_claim_before_the_cut() {
         assert!(b.claims_rejected <= 1 && b.claims.len() > 200, "cut at {cut}: {} audited", b.claims.len());
     }
 }
+
+#[test]
+fn every_data_quality_check_in_the_code_is_registered() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&repo_root().join("src"), &mut files);
+    let mut used = std::collections::BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("\"DQ-") {
+            let id: String = text[i + 1..].chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '-').collect();
+            used.insert(id);
+        }
+    }
+    assert!(used.len() >= 10, "{used:?}");
+    for id in &used {
+        let check = claimlint::load::dq::find(id).unwrap_or_else(|| panic!("{id} is not registered in src/load/dq.rs"));
+        assert!(!check.title.is_empty() && !check.rationale.is_empty());
+    }
+    let ids: std::collections::BTreeSet<&str> = claimlint::load::dq::CHECKS.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len(), claimlint::load::dq::CHECKS.len(), "ids are unique");
+}
