@@ -101,7 +101,9 @@ pub struct Denial {
 #[derive(Debug, Clone)]
 pub struct DataIssue {
     pub source: String,
-    /// 1-based data row within the source (the header is not counted); None for file-level issues.
+    /// Where in the source: the physical line for CSV/TSV (the header is line 1; a row spanning
+    /// lines is at the line where it starts), the segment number for X12 (ISA = 1), the row
+    /// number for Parquet/NDJSON; None for file-level issues.
     pub row: Option<u32>,
     pub claim_id: Option<String>,
     pub line_number: Option<i64>,

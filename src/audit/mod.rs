@@ -40,6 +40,8 @@ pub struct AuditOptions {
     pub partitions: Option<usize>,
     /// Folder for the partitions' spill files (default: the system's temporary folder).
     pub spill_dir: Option<PathBuf>,
+    /// Text encoding of CSV/TSV inputs ("windows-1252", "latin1", ...); `None` detects it.
+    pub encoding: Option<String>,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -192,6 +194,8 @@ pub struct Counts {
     pub evaluations: u64,
     pub payers: BTreeSet<String>,
     pub providers: BTreeSet<String>,
+    /// Distinct claims per input file.
+    pub claims_per_source: Vec<u64>,
 }
 
 impl Counts {
@@ -217,6 +221,7 @@ impl Counts {
             evaluations: 0,
             payers: distinct(col::PAYER_ID),
             providers: batch.provider.dict().iter().skip(1).map(|s| s.to_string()).collect(),
+            claims_per_source: load::claims_per_source(batch),
         }
     }
 
@@ -228,6 +233,12 @@ impl Counts {
         self.evaluations += o.evaluations;
         self.payers.extend(o.payers);
         self.providers.extend(o.providers);
+        if self.claims_per_source.len() < o.claims_per_source.len() {
+            self.claims_per_source.resize(o.claims_per_source.len(), 0);
+        }
+        for (a, b) in self.claims_per_source.iter_mut().zip(o.claims_per_source) {
+            *a += b;
+        }
     }
 }
 
@@ -261,7 +272,7 @@ pub fn reduce(
     prep: Prepared,
     parts: Vec<PartitionAudit>,
     sources: Vec<String>,
-    accounting: Vec<FileAccounting>,
+    mut accounting: Vec<FileAccounting>,
     batch: Option<Arc<Batch>>,
     opts: &AuditOptions,
 ) -> Result<AuditResult> {
@@ -330,6 +341,7 @@ pub fn reduce(
     merged.counts.evaluations += output.evaluations;
     findings::sort(&mut merged.findings);
 
+    load::count_claims(&mut accounting, &merged.counts.claims_per_source);
     let rules: Vec<RuleMeta> = prep.ruleset.rules.iter().map(|r| r.meta().clone()).collect();
     let totals = totals(&merged.counts, &merged.findings, rules.len(), sources.len());
     Ok(AuditResult {
@@ -355,18 +367,19 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
     if let Some(path) = &opts.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
+    let load_options = load::LoadOptions { encoding: opts.encoding.clone() };
     let partitions = match opts.partitions {
         Some(p) => p.max(1),
         None => plan_partitions(&load::discover_inputs(&opts.inputs)?, opts.memory.unwrap_or_else(default_memory)),
     };
     if partitions <= 1 {
-        let (prep, loaded) = Prepared::new(opts, |_| true, || load::load_claims(&opts.inputs, &aliases))?;
+        let (prep, loaded) = Prepared::new(opts, |_| true, || load::load_claims_with(&opts.inputs, &aliases, &load_options))?;
         return audit_prepared(prep, loaded, opts);
     }
     tracing::info!(partitions, "auditing in partitions by patient");
     let (prep, (mut spill, mut issues, accounting)) = Prepared::new(opts, |_| true, || {
         let mut spill = partition::Partitioner::new(partitions, opts.spill_dir.as_deref())?;
-        let (issues, accounting) = load::read_inputs(&opts.inputs, &aliases, &mut spill)?;
+        let (issues, accounting) = load::read_inputs(&opts.inputs, &aliases, &load_options, &mut spill)?;
         Ok((spill, issues, accounting))
     })?;
     spill.finish()?;

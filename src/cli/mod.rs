@@ -119,6 +119,10 @@ struct AuditArgs {
     /// Folder for the partitions' spill files (default: the system's temporary folder).
     #[arg(long)]
     spill_dir: Option<PathBuf>,
+    /// Text encoding of CSV/TSV inputs (utf-8, windows-1252, latin1, utf-16le, ...); detected from
+    /// a byte-order mark or the bytes when omitted.
+    #[arg(long)]
+    encoding: Option<String>,
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
@@ -220,6 +224,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         // A sample audit extrapolates per claim and needs every line in one batch.
         partitions: if args.sample.is_some() || args.universe.is_some() { Some(1) } else { args.partitions },
         spill_dir: args.spill_dir.clone(),
+        encoding: args.encoding.clone(),
         ..Default::default()
     };
     let result = run_audit(&opts);
@@ -243,6 +248,9 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",
         t.lines, t.claims, t.files, t.rules_run, t.evaluations
     );
+    for line in crate::load::accounting::summary_lines(&result.accounting) {
+        println!("{line}");
+    }
     if !result.reference_tables.is_empty() {
         let tables: Vec<String> = result
             .reference_tables
@@ -316,6 +324,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
         let findings_path = out.join(format!("findings.{}", args.format.extension()));
         findings::write(&result.findings, &findings_path, args.format)?;
+        std::fs::write(out.join("accounting.csv"), crate::load::accounting::to_csv(&result.accounting))?;
         let env = report::environment(args.templates.as_deref())?;
         let html = report::render_compliance(&result, extrapolation.as_ref(), &env)?;
         let report_path = out.join("report.html");

@@ -7,6 +7,9 @@
 //! being dropped. Typed Parquet columns stay typed and Parquet is read a slice at a time, so the
 //! input never sits in memory next to the batch.
 
+pub mod accounting;
+pub mod csv;
+pub mod dq;
 mod readers;
 mod x12_frame;
 
@@ -52,6 +55,13 @@ pub struct LoadedClaims {
     pub issues: Vec<DataIssue>,
     /// Lines and claims read and rejected, per file.
     pub accounting: Vec<FileAccounting>,
+}
+
+/// How to read the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Text encoding of CSV/TSV files (a label such as "windows-1252"); `None` detects it.
+    pub encoding: Option<String>,
 }
 
 /// Where the readers put canonical frames: one in-memory batch, or partitions spilled to disk.
@@ -159,29 +169,69 @@ pub fn estimate_lines(path: &Path) -> u64 {
 }
 
 /// Reads every input file into `sink`, in order. Returns the readers' data-quality issues and
-/// the per-file accounting.
-pub fn read_inputs(paths: &[PathBuf], aliases: &AliasMap, sink: &mut dyn ChunkSink) -> Result<(Vec<DataIssue>, Vec<FileAccounting>)> {
+/// the per-file accounting (claims read are filled in from the batch, see
+/// [`count_claims`], except for X12 which counts its CLM segments).
+///
+/// A line's `_row` is where it sits in its file: the physical line for CSV/TSV (the header is
+/// line 1), the segment number of the line's LX for X12 (ISA = 1), and the row number for
+/// Parquet and NDJSON.
+pub fn read_inputs(
+    paths: &[PathBuf],
+    aliases: &AliasMap,
+    options: &LoadOptions,
+    sink: &mut dyn ChunkSink,
+) -> Result<(Vec<DataIssue>, Vec<FileAccounting>)> {
     let files = discover_inputs(paths)?;
     let mut issues = Vec::new();
     let mut accounting = Vec::with_capacity(files.len());
     for path in &files {
         let name = path.display().to_string();
         let source = sink.add_source(&name);
-        accounting.push(readers::read_file(path, &name, aliases, source, sink, &mut issues)?);
+        accounting.push(readers::read_file(path, &name, aliases, options, source, sink, &mut issues)?);
     }
     Ok((issues, accounting))
 }
 
+/// Distinct claims per source file among a batch's lines (claims are whole within a batch, so
+/// partitions' counts add up).
+pub fn claims_per_source(batch: &Batch) -> Vec<u64> {
+    let mut out = vec![0u64; batch.sources.len()];
+    for rows in batch.claims.iter() {
+        let mut seen: Vec<u32> = rows.iter().map(|&r| batch.source[r as usize]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for s in seen {
+            out[s as usize] += 1;
+        }
+    }
+    out
+}
+
+/// Fills the claims read of every non-X12 file from per-source claim counts.
+pub fn count_claims(accounting: &mut [FileAccounting], claims: &[u64]) {
+    for (a, &n) in accounting.iter_mut().zip(claims) {
+        if a.format != "x12" {
+            a.claims_read = n;
+        }
+    }
+}
+
 /// Reads every input into one batch.
 pub fn load_claims(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedClaims> {
+    load_claims_with(paths, aliases, &LoadOptions::default())
+}
+
+/// [`load_claims`] with options.
+pub fn load_claims_with(paths: &[PathBuf], aliases: &AliasMap, options: &LoadOptions) -> Result<LoadedClaims> {
     let started = std::time::Instant::now();
     let mut builder = BatchBuilder::new();
-    let (mut issues, accounting) = read_inputs(paths, aliases, &mut builder)?;
+    let (mut issues, mut accounting) = read_inputs(paths, aliases, options, &mut builder)?;
     require_lines(&builder)?;
     let read = started.elapsed();
     let (batch, unreadable) = builder.finish()?;
     tracing::info!(lines = batch.len, read_s = read.as_secs_f64(), finish_s = (started.elapsed() - read).as_secs_f64(), "claims loaded");
     issues.extend(unreadable);
+    count_claims(&mut accounting, &claims_per_source(&batch));
     let sources = batch.sources.clone();
     Ok(LoadedClaims { batch, sources, issues, accounting })
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
-use super::{ChunkSink, Format};
+use super::{ChunkSink, Format, LoadOptions};
 use crate::schema::{AliasMap, COLUMNS};
 use crate::vocab::{input_error, DataIssue, FileAccounting};
 
@@ -14,7 +14,15 @@ use crate::vocab::{input_error, DataIssue, FileAccounting};
 const PARQUET_SLICE_MAX: usize = 1 << 20;
 
 /// Reads one file into the sink and accounts for its lines.
-pub fn read_file(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: &mut dyn ChunkSink, issues: &mut Vec<DataIssue>) -> Result<FileAccounting> {
+pub fn read_file(
+    path: &Path,
+    name: &str,
+    aliases: &AliasMap,
+    options: &LoadOptions,
+    source: u32,
+    sink: &mut dyn ChunkSink,
+    issues: &mut Vec<DataIssue>,
+) -> Result<FileAccounting> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
     if meta.len() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file is empty (0 bytes); expected claim lines")));
@@ -25,21 +33,38 @@ pub fn read_file(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink:
         accounting.lines_read = read_parquet(path, name, aliases, source, sink)? as u64;
         return Ok(accounting);
     }
-    let df = match format {
-        Format::Csv | Format::Tsv => read_csv(path, name, if format == Format::Tsv { b'\t' } else { b',' })?,
-        Format::NdJson => JsonReader::new(std::fs::File::open(path)?)
-            .with_json_format(JsonFormat::JsonLines)
-            .infer_schema_len(None)
-            .finish()
-            .map_err(|e| input_error(format!("{name}: not readable as newline-delimited JSON: {e}")))?,
-        Format::X12 => super::x12_frame::read_x12(path, name, issues)?,
+    let (df, rows, accounting) = match format {
+        Format::Csv | Format::Tsv => {
+            let separator = if format == Format::Tsv { b'\t' } else { b',' };
+            let read = super::csv::read_csv(path, name, separator, options.encoding.as_deref())?;
+            issues.extend(read.issues);
+            (read.frame, Some(read.rows), read.accounting)
+        }
+        Format::NdJson => {
+            let frame = JsonReader::new(std::fs::File::open(path)?)
+                .with_json_format(JsonFormat::JsonLines)
+                .infer_schema_len(None)
+                .finish()
+                .map_err(|e| input_error(format!("{name}: not readable as newline-delimited JSON: {e}")))?;
+            accounting.encoding = Some("UTF-8".into());
+            accounting.lines_read = frame.height() as u64;
+            (frame, None, accounting)
+        }
+        Format::X12 => {
+            let read = super::x12_frame::read_x12(path, name, issues)?;
+            (read.frame, Some(read.rows), read.accounting)
+        }
         Format::Parquet => unreachable!(),
     };
     if df.height() == 0 {
         anyhow::bail!(input_error(format!("{name}: the file has a header but no claim lines")));
     }
-    accounting.lines_read = df.height() as u64;
-    sink.append(&canonical_frame(df, name, aliases)?, source)?;
+    let mut frame = canonical_frame(df, name, aliases)?;
+    if let Some(rows) = rows {
+        // The reader's own positions: rejected rows leave gaps.
+        frame.with_column(Column::new("_row".into(), rows))?;
+    }
+    sink.append(&frame, source)?;
     Ok(accounting)
 }
 
@@ -77,18 +102,6 @@ fn read_parquet(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: 
         }
     }
     Ok(rows)
-}
-
-fn read_csv(path: &Path, name: &str, separator: u8) -> Result<DataFrame> {
-    // Every column as text: typing happens once, in the batch builder, where failures become
-    // findings.
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(CsvParseOptions::default().with_separator(separator).with_missing_is_null(true))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| input_error(format!("{name}: cannot parse as CSV: {e}")))
 }
 
 /// Renames input headers to canonical names and checks the required columns. Columns that map

@@ -100,6 +100,16 @@ struct ReportContext<'a> {
     max_rule_count: usize,
     extrapolation: Option<&'a Extrapolation>,
     subset_tables: &'a [&'static str],
+    accounting: Vec<AccountingRow<'a>>,
+    accounting_totals: crate::load::accounting::AccountingTotals,
+}
+
+/// One input file in the report's input accounting table.
+#[derive(Serialize)]
+struct AccountingRow<'a> {
+    file: &'a crate::vocab::FileAccounting,
+    lines_audited: u64,
+    claims_audited: u64,
 }
 
 /// The compliance report; with `extrapolation`, it also shows the audited sample and the
@@ -171,6 +181,12 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
         extrapolation,
         subset_tables: &result.subset_tables,
+        accounting: result
+            .accounting
+            .iter()
+            .map(|a| AccountingRow { file: a, lines_audited: a.lines_audited(), claims_audited: a.claims_read - a.claims_rejected.min(a.claims_read) })
+            .collect(),
+        accounting_totals: crate::load::accounting::totals(&result.accounting),
     };
     Ok(env.get_template("compliance.html")?.render(minijinja::value::Serde(&ctx))?)
 }

@@ -55,6 +55,15 @@ impl Item {
         }
     }
 
+    /// Whether segment `id` is this item or opens it.
+    pub fn opened_by(&self, id: &str) -> bool {
+        match self {
+            Item::Seg(s) => *s == id,
+            Item::Nm1 { .. } => id == "NM1",
+            Item::Loop { start, .. } => *start == id,
+        }
+    }
+
     pub fn matches(&self, id: &str, nm101: &str) -> bool {
         match self {
             Item::Seg(s) => *s == id,
@@ -267,6 +276,42 @@ pub(crate) fn claim_schema(institutional: bool) -> &'static [Item] {
         L2300I
     } else {
         L2300P
+    }
+}
+
+/// Every segment of an 837 and the most data elements it may carry (the X12 5010 segment
+/// definitions; SV1 as the 837P guide uses it, SV113..SV121 being unused there).
+const SEGMENTS: &[(&str, usize)] = &[
+    ("ISA", 16), ("GS", 8), ("ST", 3), ("SE", 2), ("GE", 2), ("IEA", 2),
+    ("BHT", 6), ("NM1", 12), ("N2", 2), ("N3", 2), ("N4", 7), ("REF", 4), ("PER", 9),
+    ("HL", 4), ("PRV", 6), ("CUR", 21), ("SBR", 9), ("PAT", 8), ("DMG", 11),
+    ("CLM", 20), ("DTP", 3), ("CL1", 4), ("PWK", 9), ("CN1", 6), ("AMT", 3), ("K3", 3),
+    ("NTE", 2), ("CR1", 10), ("CR2", 12), ("CR3", 5), ("CRC", 7), ("HI", 12), ("HCP", 15),
+    ("LX", 1), ("SV1", 12), ("SV2", 10), ("SV5", 7), ("QTY", 4), ("MEA", 12), ("PS1", 3),
+    ("LIN", 31), ("CTP", 11), ("SVD", 7), ("CAS", 19), ("LQ", 2), ("FRM", 5), ("OI", 6),
+    ("MOA", 9), ("MIA", 24),
+];
+
+/// The most data elements segment `id` may carry; `None`: not a segment of an 837.
+pub(crate) fn max_elements(id: &str) -> Option<usize> {
+    SEGMENTS.iter().find(|(s, _)| *s == id).map(|(_, max)| *max)
+}
+
+/// 837 segment identifiers one edit (a changed, missing or extra byte) away from `id`.
+pub(crate) fn lookalikes(id: &[u8]) -> Vec<&'static str> {
+    SEGMENTS.iter().map(|(s, _)| *s).filter(|s| one_edit_apart(id, s.as_bytes())).collect()
+}
+
+pub(crate) fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
+    match a.len() as isize - b.len() as isize {
+        0 => a.iter().zip(b).filter(|(x, y)| x != y).count() <= 1,
+        1 | -1 => {
+            let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+            (0..long.len()).any(|skip| {
+                long.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c).eq(short.iter())
+            })
+        }
+        _ => false,
     }
 }
 

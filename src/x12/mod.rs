@@ -12,18 +12,35 @@
 //! - `x12-stream-parser` 0.1 is only a tokenizer. It does not read delimiters from the ISA, gives
 //!   errors with no offsets, and recurses once for each empty segment.
 //!
-//! The format itself is small: a byte tokenizer (`tokenizer.rs`), a table of the 837 loops
-//! (`loops.rs`) and a mapper (`mapper.rs`). All three work in one linear pass over `&[u8]`.
+//! The format itself is small, and read in one linear pass over `&[u8]`:
+//! - `tokenizer.rs` splits bytes into segments with the delimiters of each ISA;
+//! - `envelope.rs` follows ISA/GS/ST ... SE/GE/IEA and hands each transaction set to
+//! - `transaction.rs`, the state of one ST..SE set, which `placement.rs` (which loop a segment
+//!   belongs to, per the loop tables in `loops.rs`), `segments.rs` (what each segment means)
+//!   and `emit.rs` (whole-claim checks, one [`ClaimLine`] per service line) extend.
 //!
 //! # Input handling
 //! - Delimiters come from each ISA: element = byte 3, repetition = ISA11 (5010), component = ISA16,
 //!   segment terminator = the byte after ISA16. Every interchange in a file may use its own.
 //! - CR, LF and blanks around segment terminators are ignored, so a file may have no newlines or
 //!   one segment per line. A UTF-8 BOM is skipped.
-//! - Fatal, file-level faults are an [`X12Error`] naming the segment number (ISA = 1), byte offset,
-//!   line and what was expected. These are: no ISA, an ISA that is not fixed width, invalid
-//!   delimiters, a bad segment identifier, broken envelope nesting, a truncated file, and a
-//!   transaction that is not an 837P/I.
+//! - Damage costs the claim it sits in, never the file:
+//!   - A segment that cannot be read (an identifier that is not 2-3 upper-case letters or digits,
+//!     more elements than the segment has, an identifier no 837 uses) rejects its claim (loop
+//!     2300), or every claim under its billing provider, subscriber or patient loop when it sits
+//!     there before the claim. In the transaction set header, which holds no claim data, it is a
+//!     warning. When it may have been an HL, the claims after it up to the next readable HL are
+//!     rejected too: they might belong to another subscriber.
+//!   - Envelope faults are warnings, and the claims inside are read: a missing or unreadable
+//!     IEA, GE or SE (the next envelope segment closes what is open), an ST or GS that is missing
+//!     (BHT opens the transaction set with the group's version), ST01 or ST03 damaged while the
+//!     other names the 837 version, counts and control numbers, a damaged ISA whose delimiters
+//!     still stand at the standard fixed-width positions, bytes that are not X12 between
+//!     interchanges. A file that ends inside a transaction set rejects only the claim it cuts.
+//!   - A transaction set of another kind (999, 835, 4010 837, 837D, an unknown version) is skipped
+//!     and its claims and lines are counted as rejected; the file is refused with an
+//!     [`X12Error`] only when it holds no 837P/I transaction set at all, when no interchange can
+//!     be found, or when it is empty.
 //! - **4010 is refused**: 004010X098A1 / 004010X096A1 stopped being valid HIPAA transactions in
 //!   2012. Their ICD-9 diagnoses and legacy provider ids would make today's edits (ICD-10 MCE, NCCI,
 //!   NPI checks) give wrong findings, so the user is asked to export 5010 instead.
@@ -67,9 +84,13 @@
 //!   `type_of_bill` is CLM05-1 followed by CLM05-3 (e.g. "111").
 //! - `prior_auth_number`: the line's REF*G1, else the claim's REF*G1.
 
+mod emit;
+mod envelope;
 mod loops;
-mod mapper;
-mod tokenizer;
+mod placement;
+mod segments;
+pub(crate) mod tokenizer;
+mod transaction;
 
 use serde::Serialize;
 use std::fmt;
@@ -245,11 +266,25 @@ pub enum Severity {
     Warning,
 }
 
-/// A fault inside an otherwise readable file: a broken claim ([`Severity::Error`]) or a defect
-/// worth fixing before submission ([`Severity::Warning`]).
+/// What a problem concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProblemKind {
+    /// The claim is not audited ([`Severity::Error`]).
+    Claim,
+    /// A whole transaction set is not audited ([`Severity::Error`]).
+    Transaction,
+    /// The ISA/GS/ST envelope around the claims is damaged; the claims are read ([`Severity::Warning`]).
+    Envelope,
+    /// Any other defect that leaves the meaning clear ([`Severity::Warning`]).
+    Structure,
+}
+
+/// A fault inside an otherwise readable file: a broken claim or transaction set
+/// ([`Severity::Error`]) or a defect worth fixing before submission ([`Severity::Warning`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct X12Problem {
     pub severity: Severity,
+    pub kind: ProblemKind,
     /// CLM01 of the claim concerned; `None` for envelope and provider-level findings.
     pub claim_id: Option<String>,
     /// 1-based segment number in the file (the first ISA is 1).
@@ -305,6 +340,15 @@ pub struct X12Batch {
     /// Implementation guide version(s), e.g. "005010X222A2"; several distinct ones are joined
     /// with ",".
     pub version: String,
+    /// Segment number of each line's LX, in [`X12Batch::lines`] order.
+    pub line_segments: Vec<usize>,
+    /// Claims (CLM segments) seen, including those in transaction sets that could not be read.
+    pub claims_read: usize,
+    pub claims_rejected: usize,
+    /// Service lines (LX segments) seen: the lines of every claim, and any LX outside a claim.
+    /// `lines_read = lines.len() + lines_rejected`.
+    pub lines_read: usize,
+    pub lines_rejected: usize,
 }
 
 impl X12Batch {
@@ -364,5 +408,5 @@ pub fn looks_like_x12(head: &[u8]) -> bool {
 
 /// Reads a 5010 837P/837I file. `source` names the file in errors.
 pub fn parse_837(input: &[u8], source: &str) -> Result<X12Batch, X12Error> {
-    mapper::parse(input, source)
+    envelope::parse(input, source)
 }

@@ -38,9 +38,9 @@ fn unreadable_values_become_findings_with_rows_and_the_rest_is_audited() {
     assert_eq!(
         dq,
         vec![
-            ("unreadable.csv:2".to_string(), "service_date_from `2024-02-30` is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY); the line is audited without it".to_string()),
-            ("unreadable.csv:3".to_string(), "units `two` is not a number; the line is audited without it".to_string()),
-            ("unreadable.csv:4".to_string(), "charge_amount `abc` is not a number; the line is audited without it".to_string()),
+            ("unreadable.csv:3".to_string(), "service_date_from `2024-02-30` is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY); the line is audited without it".to_string()),
+            ("unreadable.csv:4".to_string(), "units `two` is not a number; the line is audited without it".to_string()),
+            ("unreadable.csv:5".to_string(), "charge_amount `abc` is not a number; the line is audited without it".to_string()),
         ]
     );
     // every line is still in the batch: 4 lines, 3 claims; $1,195.00 and 07/11/2024 were readable

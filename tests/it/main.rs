@@ -1,4 +1,5 @@
 mod cli;
+mod damaged;
 mod common;
 mod support;
 
@@ -10,6 +11,7 @@ mod fraud;
 mod fraud_stats;
 mod generate;
 mod load;
+mod mutation;
 mod mce_agreement;
 mod packs;
 mod partitions;
