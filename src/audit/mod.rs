@@ -5,6 +5,7 @@ pub mod partition;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -91,6 +92,9 @@ pub struct AuditResult {
     pub selector_misses: Vec<Finding>,
     /// The reference tables loaded: name, files and releases.
     pub reference_tables: Vec<TableUse>,
+    /// Wall time of each phase, in seconds: load (claims, with the reference tables on another
+    /// thread), evaluate (partitions), providers (partials merged, provider rules), in order.
+    pub phases: Vec<(String, f64)>,
     pub diagnostics: Vec<Diagnostic>,
     pub rules: Vec<RuleMeta>,
     pub totals: Totals,
@@ -351,6 +355,7 @@ pub fn reduce(
         profile,
         selector_misses: merged.selector_misses,
         reference_tables: table_uses(&prep.refdata),
+        phases: Vec::new(),
         diagnostics: prep.ruleset.diagnostics,
         rules,
         totals,
@@ -372,9 +377,13 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         Some(p) => p.max(1),
         None => plan_partitions(&load::discover_inputs(&opts.inputs)?, opts.memory.unwrap_or_else(default_memory)),
     };
+    let started = Instant::now();
     if partitions <= 1 {
         let (prep, loaded) = Prepared::new(opts, |_| true, || load::load_claims_with(&opts.inputs, &aliases, &load_options))?;
-        return audit_prepared(prep, loaded, opts);
+        let loaded_at = started.elapsed().as_secs_f64();
+        let mut result = audit_prepared(prep, loaded, opts)?;
+        result.phases.insert(0, ("load".into(), loaded_at));
+        return Ok(result);
     }
     tracing::info!(partitions, "auditing in partitions by patient");
     let (prep, (mut spill, mut issues, accounting)) = Prepared::new(opts, |_| true, || {
@@ -383,6 +392,7 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         Ok((spill, issues, accounting))
     })?;
     spill.finish()?;
+    let partitioned_at = started.elapsed().as_secs_f64();
     if spill.lines.iter().sum::<u64>() == 0 {
         anyhow::bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", spill.sources().join(", "))));
     }
@@ -396,7 +406,14 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         parts.push(audit_partition(&prep, &batch, &std::mem::take(&mut issues), opts)?);
         tracing::info!(partition = p, lines = batch.len, "partition audited");
     }
-    reduce(prep, parts, sources, accounting, None, opts)
+    let audited_at = started.elapsed().as_secs_f64();
+    let mut result = reduce(prep, parts, sources, accounting, None, opts)?;
+    result.phases = vec![
+        ("load and partition".into(), partitioned_at),
+        ("load and evaluate partitions".into(), audited_at - partitioned_at),
+        ("providers".into(), started.elapsed().as_secs_f64() - audited_at),
+    ];
+    Ok(result)
 }
 
 /// Audits claims already loaded into one batch, with the rules `keep` accepts.
@@ -407,9 +424,13 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
 
 fn audit_prepared(prep: Prepared, loaded: load::LoadedClaims, opts: &AuditOptions) -> Result<AuditResult> {
     tracing::info!(lines = loaded.batch.len, files = loaded.sources.len(), "claims loaded");
+    let started = Instant::now();
     let batch = Arc::new(loaded.batch);
     let part = audit_partition(&prep, &batch, &loaded.issues, opts)?;
-    reduce(prep, vec![part], loaded.sources, loaded.accounting, Some(batch), opts)
+    let evaluated = started.elapsed().as_secs_f64();
+    let mut result = reduce(prep, vec![part], loaded.sources, loaded.accounting, Some(batch), opts)?;
+    result.phases = vec![("evaluate".into(), evaluated), ("providers".into(), started.elapsed().as_secs_f64() - evaluated)];
+    Ok(result)
 }
 
 /// Bytes one claim line takes in a batch, with its share of groups and dictionaries, as

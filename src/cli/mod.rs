@@ -269,6 +269,8 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     if args.profile {
         print_profile(&result.profile);
     }
+    let phases: Vec<String> = result.phases.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
+    tracing::info!("phases: {}", phases.join(", "));
     println!(
         "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
         t.errors,

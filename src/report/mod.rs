@@ -100,6 +100,8 @@ struct ReportContext<'a> {
     max_rule_count: usize,
     extrapolation: Option<&'a Extrapolation>,
     subset_tables: &'a [&'static str],
+    reference_tables: &'a [crate::audit::TableUse],
+    phases: &'a [(String, f64)],
     accounting: Vec<AccountingRow<'a>>,
     accounting_totals: crate::load::accounting::AccountingTotals,
 }
@@ -181,6 +183,8 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
         extrapolation,
         subset_tables: &result.subset_tables,
+        reference_tables: &result.reference_tables,
+        phases: &result.phases,
         accounting: result
             .accounting
             .iter()
