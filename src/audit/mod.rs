@@ -209,8 +209,10 @@ impl Counts {
             for r in 0..batch.len {
                 seen[batch.text_id(c, r) as usize] = true;
             }
-            let dict = batch.dict(c).unwrap_or(&[]);
-            seen.iter().enumerate().skip(1).filter(|(_, &x)| x).map(|(i, _)| dict[i].to_string()).collect()
+            match batch.dict(c) {
+                Some(dict) => seen.iter().enumerate().skip(1).filter(|(_, &x)| x).map(|(i, _)| dict.get(i).to_string()).collect(),
+                None => BTreeSet::new(),
+            }
         };
         Counts {
             lines: batch.len,
@@ -224,7 +226,7 @@ impl Counts {
             }),
             evaluations: 0,
             payers: distinct(col::PAYER_ID),
-            providers: batch.provider.dict().iter().skip(1).map(|s| s.to_string()).collect(),
+            providers: batch.provider.dict().iter().skip(1).map(str::to_string).collect(),
             claims_per_source: load::claims_per_source(batch),
         }
     }

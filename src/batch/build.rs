@@ -8,9 +8,9 @@
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
-use rhai::ImmutableString;
 
-use super::column::{ColumnData, DateColumn, Interner, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
+
+use super::column::{ColumnData, DateColumn, Dict, Interner, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
 use super::{groups::Groups, Batch};
 use crate::schema::{col, Kind, COLUMNS};
 use crate::vocab::{DataIssue, Severity};
@@ -73,7 +73,7 @@ impl ColBuilder {
         match self {
             ColBuilder::Text { interner, ids } => {
                 for arr in values.downcast_iter() {
-                    ids.extend(arr.iter().zip(arr.views().iter()).map(|(v, view)| v.map_or(0, |v| interner.intern_view(v, view.as_u128()))));
+                    interner.intern_array(arr, ids);
                 }
             }
             ColBuilder::Date { days, raw } => {
@@ -442,12 +442,12 @@ fn fill_defaults(batch: &mut Batch) {
     // The claim type: given, else institutional when a type of bill or revenue code is present.
     let given = batch.text_ids(col::CLAIM_TYPE).map(|i| i.to_vec());
     if given.as_ref().is_none_or(|ids| ids.contains(&0)) {
-        let mut dict: Vec<ImmutableString> = batch.dict(col::CLAIM_TYPE).map(|d| d.to_vec()).unwrap_or_else(|| vec![ImmutableString::new()]);
+        let mut dict: Vec<String> = batch.dict(col::CLAIM_TYPE).map(|d| d.iter().map(str::to_string).collect()).unwrap_or_else(|| vec![String::new()]);
         let mut id_of = |name: &str| -> u32 {
-            match dict.iter().position(|d| d.as_str() == name) {
+            match dict.iter().position(|d| d == name) {
                 Some(i) => i as u32,
                 None => {
-                    dict.push(name.into());
+                    dict.push(name.to_string());
                     (dict.len() - 1) as u32
                 }
             }
@@ -461,7 +461,7 @@ fn fill_defaults(batch: &mut Batch) {
             }
         }
         if len > 0 {
-            batch.columns[col::CLAIM_TYPE] = ColumnData::Text(TextColumn::new(ids, dict));
+            batch.columns[col::CLAIM_TYPE] = ColumnData::Text(TextColumn::new(ids, Dict::from_values(dict.iter().map(String::as_str))));
         }
     }
 
@@ -491,7 +491,7 @@ fn group(batch: &mut Batch) {
     // Provider: the rendering NPI, else the billing NPI, interned into one dictionary.
     let mut providers = Interner::new();
     let map_dict = |c: usize, providers: &mut Interner| -> Vec<u32> {
-        batch.dict(c).map(|d| d.iter().map(|v| providers.intern(v.as_str())).collect()).unwrap_or_else(|| vec![0])
+        batch.dict(c).map(|d| d.iter().map(|v| providers.intern(v)).collect()).unwrap_or_else(|| vec![0])
     };
     let rendering = map_dict(col::RENDERING_NPI, &mut providers);
     let billing = map_dict(col::BILLING_NPI, &mut providers);

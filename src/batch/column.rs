@@ -2,6 +2,7 @@
 //! floats. A column no input filled costs nothing.
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use rhai::ImmutableString;
@@ -72,6 +73,49 @@ impl Interner {
         id
     }
 
+    /// Interns every value of an Arrow string-view array, appending ids (0 for nulls and "").
+    /// Short values are interned by their view alone; their bytes are copied only when new.
+    pub fn intern_array(&mut self, arr: &polars_arrow::array::Utf8ViewArray, ids: &mut Vec<u32>) {
+        use polars_arrow::array::Array;
+        let views = arr.views();
+        let validity = arr.validity().filter(|v| v.unset_bits() > 0);
+        ids.reserve(views.len());
+        // Consecutive lines often repeat a value (a claim's header on each of its lines).
+        let mut last: Option<(u128, u32)> = None;
+        for (i, view) in views.iter().enumerate() {
+            if validity.is_some_and(|v| !v.get_bit(i)) {
+                ids.push(0);
+                continue;
+            }
+            let raw = view.as_u128();
+            if let Some((k, id)) = last {
+                if k == raw && view.length <= 12 {
+                    ids.push(id);
+                    continue;
+                }
+            }
+            let len = view.length as usize;
+            let id = if len == 0 {
+                0
+            } else if len <= 12 {
+                let key = view.as_u128() & if len == 12 { u128::MAX } else { (1u128 << (32 + 8 * len)) - 1 };
+                let next = self.spans.len() as u32;
+                let id = *self.short.entry(key).or_insert(next);
+                if id == next {
+                    let start = self.bytes.len() as u32;
+                    self.bytes.extend_from_slice(&key.to_le_bytes()[4..4 + len]);
+                    self.spans.push((start, self.bytes.len() as u32));
+                }
+                id
+            } else {
+                // SAFETY: `i` is in bounds of the array's views.
+                self.intern(unsafe { arr.value_unchecked(i) })
+            };
+            last = Some((raw, id));
+            ids.push(id);
+        }
+    }
+
     /// Interns a value read from an Arrow string view: short values by the view itself.
     pub fn intern_view(&mut self, s: &str, view: u128) -> u32 {
         let len = s.len();
@@ -130,16 +174,86 @@ impl Interner {
 
     /// The text of an id.
     pub fn text(&self, id: u32) -> &str {
-        // Only whole `&str`s go in, so every span is valid UTF-8.
-        std::str::from_utf8(self.get(id)).expect("interned text is UTF-8")
+        // SAFETY: only whole `&str`s and the inline bytes of UTF-8 string views go in, so every
+        // span is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(self.get(id)) }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.spans.len() as u32).map(move |id| self.text(id))
     }
 
-    pub fn into_dict(self) -> Vec<ImmutableString> {
-        self.iter().map(ImmutableString::from).collect()
+    pub fn into_dict(self) -> Dict {
+        Dict { bytes: self.bytes, spans: self.spans, shared: OnceLock::new() }
+    }
+}
+
+/// A column's distinct values, indexed by id (id 0 is the blank value), kept as one byte arena.
+/// Native code reads `&str`s; the shared strings scripts receive are made on first use.
+#[derive(Debug, Default)]
+pub struct Dict {
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+    shared: OnceLock<Vec<ImmutableString>>,
+}
+
+impl Clone for Dict {
+    fn clone(&self) -> Self {
+        Dict { bytes: self.bytes.clone(), spans: self.spans.clone(), shared: OnceLock::new() }
+    }
+}
+
+impl Dict {
+    /// A dictionary of these values, the first of which must be "".
+    pub fn from_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Dict {
+        let mut bytes = Vec::new();
+        let mut spans = Vec::new();
+        for v in values {
+            let start = bytes.len() as u32;
+            bytes.extend_from_slice(v.as_bytes());
+            spans.push((start, bytes.len() as u32));
+        }
+        debug_assert!(spans.first().is_some_and(|(a, b)| a == b), "id 0 is the blank value");
+        Dict { bytes, spans, shared: OnceLock::new() }
+    }
+
+    /// Just the blank value.
+    pub fn blank() -> Dict {
+        Dict::from_values([""])
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.len() <= 1
+    }
+
+    pub fn get(&self, id: usize) -> &str {
+        let (a, b) = self.spans[id];
+        // SAFETY: the arena holds whole UTF-8 strings (see `Interner::text`).
+        unsafe { std::str::from_utf8_unchecked(&self.bytes[a as usize..b as usize]) }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.spans.len()).map(move |i| self.get(i))
+    }
+
+    /// The shared string of an id, as scripts see it.
+    pub fn shared(&self, id: usize) -> &ImmutableString {
+        &self.shared.get_or_init(|| self.iter().map(ImmutableString::from).collect())[id]
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.len() + self.spans.len() * 8 + self.shared.get().map_or(0, |s| s.len() * 40)
+    }
+}
+
+impl std::ops::Index<usize> for Dict {
+    type Output = str;
+    fn index(&self, id: usize) -> &str {
+        self.get(id)
     }
 }
 
@@ -148,17 +262,21 @@ impl Interner {
 #[derive(Debug, Default, Clone)]
 pub struct TextColumn {
     pub(crate) ids: Vec<u32>,
-    pub(crate) dict: Vec<ImmutableString>,
+    pub(crate) dict: Dict,
 }
 
 impl TextColumn {
-    pub fn new(ids: Vec<u32>, dict: Vec<ImmutableString>) -> Self {
-        debug_assert!(!dict.is_empty() && dict[0].is_empty());
+    pub fn new(ids: Vec<u32>, dict: Dict) -> Self {
         TextColumn { ids, dict }
     }
 
+    /// The value as scripts see it.
     pub fn get(&self, row: usize) -> &ImmutableString {
-        &self.dict[self.ids[row] as usize]
+        self.dict.shared(self.ids[row] as usize)
+    }
+
+    pub fn text(&self, row: usize) -> &str {
+        self.dict.get(self.ids[row] as usize)
     }
 
     pub fn id(&self, row: usize) -> u32 {
@@ -166,7 +284,7 @@ impl TextColumn {
     }
 
     /// The distinct values, indexed by id; id 0 is the blank value.
-    pub fn dict(&self) -> &[ImmutableString] {
+    pub fn dict(&self) -> &Dict {
         &self.dict
     }
 
@@ -183,33 +301,38 @@ impl TextColumn {
     }
 }
 
-/// Dates as day numbers (since 1970-01-01) for native code, with the ISO text scripts see built
-/// once per distinct day.
+/// Dates as day numbers (since 1970-01-01) for native code, with the ISO text scripts see made
+/// once per distinct day, on first use.
 #[derive(Debug, Default, Clone)]
 pub struct DateColumn {
     pub(crate) days: Vec<i32>,
     /// Distinct days, sorted, with their "YYYY-MM-DD" text.
-    text: Vec<(i32, ImmutableString)>,
+    text: OnceLock<Vec<(i32, ImmutableString)>>,
 }
 
 impl DateColumn {
     pub fn new(days: Vec<i32>) -> Self {
-        let present = || days.iter().copied().filter(|&d| d != NO_DAY);
-        let (lo, hi) = (present().min().unwrap_or(0), present().max().unwrap_or(-1));
-        let span = (i64::from(hi) - i64::from(lo) + 1).max(0) as usize;
-        // Dates span a few years: mark them in a bitmap rather than sorting every row.
-        let distinct: Vec<i32> = if span <= 1 << 22 {
-            let mut seen = vec![false; span];
-            present().for_each(|d| seen[(d - lo) as usize] = true);
-            seen.iter().enumerate().filter(|(_, &x)| x).map(|(i, _)| lo + i as i32).collect()
-        } else {
-            let mut v: Vec<i32> = present().collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        let text = distinct.into_iter().map(|d| (d, crate::dates::from_days(d).format("%Y-%m-%d").to_string().into())).collect();
-        DateColumn { days, text }
+        DateColumn { days, text: OnceLock::new() }
+    }
+
+    fn distinct_text(&self) -> &[(i32, ImmutableString)] {
+        self.text.get_or_init(|| {
+            let present = || self.days.iter().copied().filter(|&d| d != NO_DAY);
+            let (lo, hi) = (present().min().unwrap_or(0), present().max().unwrap_or(-1));
+            let span = (i64::from(hi) - i64::from(lo) + 1).max(0) as usize;
+            // Dates span a few years: mark them in a bitmap rather than sorting every row.
+            let distinct: Vec<i32> = if span <= 1 << 22 {
+                let mut seen = vec![false; span];
+                present().for_each(|d| seen[(d - lo) as usize] = true);
+                seen.iter().enumerate().filter(|(_, &x)| x).map(|(i, _)| lo + i as i32).collect()
+            } else {
+                let mut v: Vec<i32> = present().collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            distinct.into_iter().map(|d| (d, crate::dates::from_days(d).format("%Y-%m-%d").to_string().into())).collect()
+        })
     }
 
     pub fn day(&self, row: usize) -> Option<i32> {
@@ -228,8 +351,9 @@ impl DateColumn {
         if d == NO_DAY {
             return &BLANK;
         }
-        match self.text.binary_search_by_key(&d, |(day, _)| *day) {
-            Ok(i) => &self.text[i].1,
+        let text = self.distinct_text();
+        match text.binary_search_by_key(&d, |(day, _)| *day) {
+            Ok(i) => &text[i].1,
             Err(_) => &BLANK,
         }
     }

@@ -13,7 +13,7 @@ use anyhow::Result;
 use polars::prelude::*;
 use rhai::{Dynamic, ImmutableString};
 
-pub use column::{ColumnData, DateColumn, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
+pub use column::{ColumnData, DateColumn, Dict, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
 pub use groups::Groups;
 
 use crate::schema::{col, COLUMNS};
@@ -42,7 +42,7 @@ pub fn col_index(name: &str) -> usize {
 }
 
 static BLANK: std::sync::LazyLock<ImmutableString> = std::sync::LazyLock::new(ImmutableString::new);
-static BLANK_DICT: std::sync::LazyLock<[ImmutableString; 1]> = std::sync::LazyLock::new(|| [ImmutableString::new()]);
+static BLANK_DICT: std::sync::LazyLock<Dict> = std::sync::LazyLock::new(Dict::blank);
 
 impl Batch {
     /// A batch with no lines (provider rules run on provider records alone).
@@ -53,7 +53,7 @@ impl Batch {
             source: Vec::new(),
             source_row: Vec::new(),
             sources,
-            provider: TextColumn::new(Vec::new(), vec![ImmutableString::new()]),
+            provider: TextColumn::new(Vec::new(), Dict::blank()),
             claims: Groups::default(),
             patient_days: Groups::default(),
             providers: Groups::default(),
@@ -122,7 +122,11 @@ impl Batch {
     }
 
     pub fn text(&self, col: usize, row: usize) -> &str {
-        self.text_value(col, row).as_str()
+        match &self.columns[col] {
+            ColumnData::Text(t) => t.text(row),
+            ColumnData::Date(d) => d.text(row).as_str(),
+            _ => "",
+        }
     }
 
     /// Text and dates as the shared string a script sees ("" when blank).
@@ -145,10 +149,10 @@ impl Batch {
 
     /// The dictionary of a text column (id -> value; id 0 is blank); a one-entry dictionary for
     /// a column no input filled; None for other kinds.
-    pub fn dict(&self, col: usize) -> Option<&[ImmutableString]> {
+    pub fn dict(&self, col: usize) -> Option<&Dict> {
         match &self.columns[col] {
             ColumnData::Text(t) => Some(t.dict()),
-            ColumnData::Null if COLUMNS[col].kind == crate::schema::Kind::Text => Some(&BLANK_DICT[..]),
+            ColumnData::Null if COLUMNS[col].kind == crate::schema::Kind::Text => Some(&BLANK_DICT),
             _ => None,
         }
     }
@@ -239,7 +243,7 @@ impl Batch {
             let name: PlSmallStr = COLUMNS[c].name.into();
             let column = match (&self.columns[c], COLUMNS[c].kind) {
                 (ColumnData::Text(t), _) => {
-                    Column::new(name, t.ids.iter().map(|&i| (i != 0).then(|| t.dict[i as usize].as_str())).collect::<Vec<_>>())
+                    Column::new(name, t.ids.iter().map(|&i| (i != 0).then(|| t.dict.get(i as usize))).collect::<Vec<_>>())
                 }
                 (ColumnData::Date(d), _) => {
                     let days: Vec<Option<i32>> = d.days.iter().map(|&x| (x != NO_DAY).then_some(x)).collect();
@@ -270,7 +274,7 @@ impl Batch {
     pub fn heap_bytes(&self) -> usize {
         let column = |c: &ColumnData| match c {
             ColumnData::Null => 0,
-            ColumnData::Text(t) => t.ids.len() * 4 + t.dict.iter().map(|s| s.len() + 32).sum::<usize>(),
+            ColumnData::Text(t) => t.ids.len() * 4 + t.dict.heap_bytes(),
             ColumnData::Date(d) => d.days.len() * 4,
             ColumnData::Number(v) => v.len() * 8,
             ColumnData::Integer(v) => v.len() * 8,

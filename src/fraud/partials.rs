@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rhai::ImmutableString;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Batch, MOD_59_FAMILY};
+use crate::batch::{Batch, Dict, MOD_59_FAMILY};
 use crate::refdata::RefData;
 use crate::schema::col;
 
@@ -210,8 +210,9 @@ fn modifier_flags(value: &str) -> u8 {
     u8::from(v.eq_ignore_ascii_case("25")) | (u8::from(MOD_59_FAMILY.iter().any(|m| v.eq_ignore_ascii_case(m))) << 1)
 }
 
-fn text_dict(batch: &Batch, column: usize) -> &[ImmutableString] {
-    batch.dict(column).unwrap_or(&[])
+fn text_dict(batch: &Batch, column: usize) -> &Dict {
+    static BLANK: std::sync::LazyLock<Dict> = std::sync::LazyLock::new(Dict::blank);
+    batch.dict(column).unwrap_or(&BLANK)
 }
 
 impl ProviderPartials {
@@ -278,8 +279,8 @@ impl ProviderPartials {
         let specialty_names = text_dict(batch, col::PROVIDER_SPECIALTY);
         let claim_ids = text_dict(batch, col::CLAIM_ID);
         let patient_ids = text_dict(batch, col::PATIENT_ID);
-        let name = |dict: &[ImmutableString], id: u32| dict.get(id as usize).cloned().unwrap_or_default();
-        let distinct = |mut ids: Vec<u32>, dict: &[ImmutableString]| -> HashSet<ImmutableString> {
+        let name = |dict: &Dict, id: u32| ImmutableString::from(dict.get(id as usize));
+        let distinct = |mut ids: Vec<u32>, dict: &Dict| -> HashSet<ImmutableString> {
             ids.sort_unstable();
             ids.dedup();
             ids.into_iter().map(|id| name(dict, id)).collect()
@@ -300,7 +301,7 @@ impl ProviderPartials {
                 codes: a.codes.into_iter().map(|(c, t)| (name(codes, c).to_string(), t)).collect(),
                 days: a.days.into_iter().collect(),
             };
-            out.providers.insert(providers[id].to_string(), part);
+            out.providers.insert(providers.get(id).to_string(), part);
         }
         out
     }

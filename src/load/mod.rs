@@ -196,6 +196,10 @@ pub fn read_inputs(
 /// partitions' counts add up).
 pub fn claims_per_source(batch: &Batch) -> Vec<u64> {
     let mut out = vec![0u64; batch.sources.len()];
+    if out.len() == 1 {
+        out[0] = batch.claims.len() as u64;
+        return out;
+    }
     for rows in batch.claims.iter() {
         let mut seen: Vec<u32> = rows.iter().map(|&r| batch.source[r as usize]).collect();
         seen.sort_unstable();

@@ -84,7 +84,7 @@ fn param_codes(cx: &SelectCtx, name: &str, key: Option<&str>) -> HashSet<String>
 
 /// Per dictionary entry of a text column: whether the value is in the set.
 fn dict_flags(batch: &Batch, column: usize, test: impl Fn(&str) -> bool) -> Option<Vec<bool>> {
-    batch.dict(column).map(|d| d.iter().map(|v| !v.is_empty() && test(v.as_str())).collect())
+    batch.dict(column).map(|d| d.iter().map(|v| !v.is_empty() && test(v)).collect())
 }
 
 /// Rows where any of `columns` passes `test` (decided once per distinct value).

@@ -97,7 +97,7 @@ impl DxIds {
                                     return 0;
                                 }
                                 let next = ids.len() as u32 + 1;
-                                *ids.entry(v.as_str()).or_insert_with(|| {
+                                *ids.entry(v).or_insert_with(|| {
                                     text.push((c, i as u32));
                                     next
                                 })
@@ -120,7 +120,7 @@ impl DxIds {
 
     fn code<'b>(&self, batch: &'b Batch, id: u32) -> &'b str {
         let (c, i) = self.text[id as usize];
-        batch.dict(c).map_or("", |d| d[i as usize].as_str())
+        batch.dict(c).map_or("", |d| &d[i as usize])
     }
 }
 
@@ -235,7 +235,7 @@ impl KernelCache {
 }
 
 fn procedure_code(batch: &Batch, id: u32) -> &str {
-    batch.dict(col::PROCEDURE_CODE).map_or("", |d| d[id as usize].as_str())
+    batch.dict(col::PROCEDURE_CODE).map_or("", |d| &d[id as usize])
 }
 
 pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
@@ -596,7 +596,7 @@ fn unified_modifiers(batch: &Batch) -> Vec<Vec<u32>> {
                                 return 0;
                             }
                             let next = ids.len() as u32 + 1;
-                            *ids.entry(v.as_str()).or_insert(next)
+                            *ids.entry(v).or_insert(next)
                         })
                         .collect()
                 })
