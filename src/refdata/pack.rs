@@ -357,6 +357,11 @@ impl Interner {
     pub fn get(&self, i: u32) -> &str {
         self.strings.get(i as usize).map(|s| &**s).unwrap_or("")
     }
+
+    /// The texts by id.
+    pub fn into_strings(self) -> Vec<String> {
+        self.strings.into_iter().map(String::from).collect()
+    }
 }
 
 /// Codes written back from their packed form (for ptp hits and summaries).
