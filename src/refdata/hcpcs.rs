@@ -41,15 +41,10 @@ pub(crate) fn detect(p: &Probe) -> Detected {
     if p.ext != "txt" {
         return Detected::No;
     }
-    // Records after the disclaimer: most of the first lines must be records, none malformed
-    // once they start.
-    let mut lines = p.content_lines().skip_while(|l| record(l).is_none()).peekable();
-    let Some(first) = lines.peek() else { return Detected::No };
-    if record(first).is_none() {
-        return Detected::No;
-    }
-    let window: Vec<&str> = lines.take(20).collect();
-    if window.len() >= 2 && window.iter().all(|l| record(l).is_some()) {
+    // Records after the disclaimer: the first three lines after it must be records (a damaged
+    // record further on is an error when the file is read, not a reason to pass it over).
+    let first: Vec<&str> = p.content_lines().skip_while(|l| record(l).is_none()).take(3).collect();
+    if first.len() == 3 && first.iter().all(|l| record(l).is_some()) {
         return Detected::Table(Plan::native(TableKind::Hcpcs, ANWEB));
     }
     Detected::No

@@ -142,6 +142,7 @@ impl<'a> Loader<'a> {
         let plan = match recognise(src)? {
             Ok(plan) => plan,
             Err(why) => {
+                src.verify()?;
                 self.ignore(src.shown.clone(), why);
                 return Ok(None);
             }

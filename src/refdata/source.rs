@@ -106,8 +106,8 @@ impl Member {
     /// The first `n` bytes of the member, decompressed.
     fn head(&self, n: usize) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(n);
-        // A damaged tail shows up when the member is read in full, not here.
-        let _ = self.with_reader(|r| r.take(n as u64).read_to_end(&mut out))?;
+        self.with_reader(|r| r.take(n as u64).read_to_end(&mut out))?
+            .with_context(|| format!("{}: member {} is damaged", self.archive.path.display(), self.name))?;
         Ok(out)
     }
 }
@@ -199,13 +199,13 @@ impl SourceFile {
     pub fn peek_lines(&self, max_lines: usize) -> Result<Vec<String>> {
         let what = || format!("reading {}", self.shown.display());
         let mut head = Vec::with_capacity(PEEK_BYTES);
+        // Damage past the first lines shows up when the table is read, not here.
         if let Some(m) = &self.member {
             let raw = m.head(PEEK_BYTES * 4)?;
-            let _ = self.decompressed(Box::new(&raw[..]))?.take(PEEK_BYTES as u64).read_to_end(&mut head);
+            self.decompressed(Box::new(&raw[..]))?.take(PEEK_BYTES as u64).read_to_end(&mut head).with_context(what)?;
         } else {
             let file = std::fs::File::open(&self.path).with_context(what)?;
-            // A damaged compressed tail shows up when the table is read, not here.
-            let _ = self.decompressed(Box::new(file))?.take(PEEK_BYTES as u64).read_to_end(&mut head);
+            self.decompressed(Box::new(file))?.take(PEEK_BYTES as u64).read_to_end(&mut head).with_context(what)?;
         }
         let text = String::from_utf8_lossy(&head);
         let mut lines: Vec<String> =
@@ -215,6 +215,15 @@ impl SourceFile {
             lines.pop();
         }
         Ok(lines)
+    }
+
+    /// For a zip member, check it decompresses to its CRC (a damaged member must not pass as
+    /// an unrecognised file).
+    pub fn verify(&self) -> Result<()> {
+        match &self.member {
+            Some(m) => m.read_all().map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     pub fn identity(&self) -> Result<Identity> {
