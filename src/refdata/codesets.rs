@@ -123,10 +123,19 @@ pub(crate) fn detect_cpt(p: &Probe) -> Detected {
 }
 
 pub(crate) fn detect_leie(p: &Probe) -> Detected {
-    p.normalised(TableKind::Leie, |name, h| {
+    let d = p.normalised(TableKind::Leie, |name, h| {
         has(h, "npi")
             && (has_any(h, &["excldate", "exclusion_date", "excl_date"]) || ["leie", "exclu", "oig"].iter().any(|k| name.contains(k)))
-    })
+    });
+    match d {
+        // The OIG's own file (UPDATED.csv) has its header on the first line too.
+        Detected::Table(mut plan) if has(&plan.header, "excltype") && has(&plan.header, "busname") => {
+            plan.official = true;
+            plan.layout = "official CSV";
+            Detected::Table(plan)
+        }
+        d => d,
+    }
 }
 
 pub(crate) fn detect_minutes(p: &Probe) -> Detected {

@@ -228,7 +228,7 @@ pub(crate) fn unrecognised(probe: &Probe) -> String {
     if probe.content_lines().next().is_none() {
         return "empty file".into();
     }
-    if probe.base.starts_with("readme") || probe.base.contains("license") {
+    if probe.base.contains("readme") || probe.base.contains("license") {
         return "documentation, not a table".into();
     }
     "no recognised reference-table header or record layout".into()

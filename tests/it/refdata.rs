@@ -852,8 +852,8 @@ fn real_icd10_and_mce() {
     );
     let s = rd.summary();
     // The CSV (98,147 codes) and the tabular XML agree on every code both have; the XML also has
-    // 19 categories the CSV leaves out (B20, Z68, ...).
-    assert_eq!(s.table(TableKind::Icd10).entries, 98_166);
+    // 39 categories the CSV leaves out (B20, Z68, ...).
+    assert_eq!(s.table(TableKind::Icd10).entries, 98_186);
     assert_eq!(s.table(TableKind::Mce).rows, 84_932);
     // The PCS master and the older undated MCE edit list are recognised and passed over.
     let ignored: Vec<String> = s
@@ -1383,5 +1383,300 @@ fn every_documented_function_is_registered_and_every_registered_one_documented()
     for (i, t) in claimlint::refdata::TABLES.iter().enumerate() {
         assert_eq!(TableKind::ALL[i], t.kind);
         assert_eq!(TableKind::from_name(t.name), Some(t.kind));
+    }
+}
+
+// ---------------------------------------------------------------- official downloads = normalised
+
+/// Rows of a small CSV (quotes allowed), header first.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let (mut cells, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+            for c in line.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => cells.push(std::mem::take(&mut cur)),
+                    _ => cur.push(c),
+                }
+            }
+            cells.push(cur);
+            cells
+        })
+        .collect()
+}
+
+fn ymd(iso: &str) -> String {
+    if iso.starts_with("9999") { "*".into() } else { iso.replace('-', "") }
+}
+
+/// Two folders holding the same edits and codes for the sample: the official CMS layouts (zips,
+/// fixed-width, preambles) written from rules/data, and rules/data's normalised files under names
+/// without `subset` (so messages match). Tables with no official download (MCE, POS, modifiers,
+/// revenue) are in neither.
+fn official_and_normalised(hcpcs: Option<(Vec<u8>, &str)>) -> (tempfile::TempDir, tempfile::TempDir) {
+    let data = repo_root().join("rules/data");
+    let (off, norm) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let o = off.path();
+    let n = norm.path();
+    for (from, to) in [
+        ("ncci/ptp_practitioner_2024q3_subset.csv", "ptp_practitioner_2024q3.csv"),
+        ("ncci/mue_practitioner_2024q3_subset.csv", "mue_practitioner_2024q3.csv"),
+        ("ncci/aoc_2024q3_subset.csv", "aoc_2024q3.csv"),
+        ("codes/icd10cm_fy2026_subset.csv", "icd10cm_fy2026.csv"),
+        ("leie/leie_subset.csv", "leie.csv"),
+    ] {
+        std::fs::copy(data.join(from), n.join(to)).unwrap();
+    }
+    let preamble = "Hand-made test file in the layout of the CMS file (not CMS data).\r\nCPT codes and descriptions only are copyright American Medical Association. All rights reserved.\r\n\r\n";
+
+    // PTP: the versions of a pair follow one another, so each starts the day after the last ended.
+    let mut ptp = format!("{preamble}Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date *=no data\tModifier 0=not allowed 1=allowed 9=not applicable\tPTP Edit Rationale\r\n");
+    let mut rows = csv_rows(&data.join("ncci/ptp_practitioner_2024q3_subset.csv"));
+    rows.remove(0);
+    rows.sort_by(|a, b| (&a[0], &a[1], &a[2]).cmp(&(&b[0], &b[1], &b[2])));
+    for (i, r) in rows.iter().enumerate() {
+        let eff = match i.checked_sub(1).map(|p| &rows[p]) {
+            Some(prev) if prev[0] == r[0] && prev[1] == r[1] => (d(&prev[2]) + chrono::Days::new(1)).format("%Y%m%d").to_string(),
+            _ => "19960101".into(),
+        };
+        ptp.push_str(&format!("{}\t{}\t\t{eff}\t{}\t{}\t{}\r\n", r[0], r[1], ymd(&r[2]), r[3], r[4]));
+    }
+    write_zip(&o.join("ccipra-v302r0-f1.zip"), &[("ccipra-v302r0-f1.txt", ptp.into_bytes())]);
+
+    let mut mue = String::from("\"Hand-made test file in the layout of the CMS file (not CMS data).\"\r\n\"\"\r\n\"HCPCS/CPT Code\",\"Practitioner Services MUE Values\",\"MUE Adjudication Indicator\",\"MUE Rationale\"\r\n");
+    for r in csv_rows(&data.join("ncci/mue_practitioner_2024q3_subset.csv")).iter().skip(1) {
+        let mai = ["", "1 Line Edit", "2 Date of Service Edit: Policy", "3 Date of Service Edit: Clinical"][r[2].parse::<usize>().unwrap()];
+        mue.push_str(&format!("\"{}\",\"{}\",\"{mai}\",\"{}\"\r\n", r[0], r[1], r[3]));
+    }
+    write_zip(&o.join("MCR_MUE_PractitionerServices_Eff_07-01-2024.zip"), &[("MCR_MUE_PractitionerServices_Eff_07-01-2024.csv", mue.into_bytes())]);
+
+    let cols = ["Add-on Code", "Primary Code", "AOC Edit Type", "AOC Edit Effective Date", "AOC Edit Deletion Date"];
+    let line = |v: [&str; 5]| v.iter().map(|c| format!("{c:<26}")).collect::<String>().trim_end().to_string() + "\r\n";
+    let mut aoc = format!("{preamble}{}", line(cols));
+    for r in csv_rows(&data.join("ncci/aoc_2024q3_subset.csv")).iter().skip(1) {
+        aoc.push_str(&line([&r[1], &r[0], &r[2], "19960101", "*"]));
+    }
+    write_zip(&o.join("AOC_V2024Q3.zip"), &[("AOC_V2024Q3-MCR.txt", aoc.into_bytes())]);
+
+    let mut order = String::new();
+    for (i, r) in csv_rows(&data.join("codes/icd10cm_fy2026_subset.csv")).iter().skip(1).enumerate() {
+        let flag = if r[1] == "Y" { '1' } else { '0' };
+        let short: String = r[2].chars().take(60).collect();
+        order.push_str(&format!("{:05} {:<7} {flag} {short:<60} {}\r\n", i + 1, r[0].replace('.', ""), r[2]));
+    }
+    write_zip(&o.join("2026-code-descriptions-tabular-order.zip"), &[("icd10cm_order_2026.txt", order.into_bytes())]);
+
+    let mut leie = String::from("LASTNAME,FIRSTNAME,MIDNAME,BUSNAME,GENERAL,SPECIALTY,UPIN,NPI,DOB,ADDRESS,CITY,STATE,ZIP,EXCLTYPE,EXCLDATE,REINDATE,WAIVERDATE,WVRSTATE\r\n");
+    for r in csv_rows(&data.join("leie/leie_subset.csv")).iter().skip(1) {
+        let rein = if r[4].is_empty() { "00000000" } else { &r[4] };
+        leie.push_str(&format!("{},{},,,IND- LIC HC SERV PRO,NURSE,,{},19700101,1 TEST ST,TESTVILLE,XX,00000,1128a1,{},{rein},00000000,\r\n", r[1], r[2], r[0], r[3]));
+    }
+    std::fs::write(o.join("UPDATED.csv"), leie).unwrap();
+
+    // HCPCS: the given release zip and the codes it holds, or a fixed-width file written from
+    // rules/data's subset.
+    let codes: Vec<String> = match &hcpcs {
+        Some((zip, name)) => {
+            std::fs::write(o.join(name), zip).unwrap();
+            anweb_codes(zip)
+        }
+        None => {
+            let codes: Vec<String> = csv_rows(&data.join("codes/hcpcs_level2_subset.csv")).iter().skip(1).map(|r| r[0].clone()).collect();
+            let mut txt = String::from("Hand-made test file in the layout of the CMS HCPCS file (not CMS data).\r\n\r\n");
+            txt.push_str(&format!("{:>5}001007{:<80}{:<28}\r\n", "25", "Significant, separately identifiable e/m service", "Separate e/m service"));
+            for c in &codes {
+                txt.push_str(&format!("{c:<5}001003{:<80}{:<28}{:>173}N\r\n", "Hand-made description", "Hand-made", ""));
+            }
+            write_zip(&o.join("2024-alpha-numeric-hcpcs-file.zip"), &[("HCPC2024_JAN_ANWEB.txt", txt.into_bytes()), ("HCPC2024_README.txt", b"readme".to_vec())]);
+            codes
+        }
+    };
+    std::fs::write(n.join("hcpcs_codes.csv"), format!("code\n{}\n", codes.join("\n"))).unwrap();
+    (off, norm)
+}
+
+/// The procedure codes of an alpha-numeric HCPCS zip, read with plain slicing (record id `3` in
+/// column 11) as a check independent of the loader.
+fn anweb_codes(zip: &[u8]) -> Vec<String> {
+    let archive = rawzip::ZipArchive::from_slice(zip).unwrap();
+    let mut entries = archive.entries();
+    while let Some(e) = entries.next_entry().unwrap() {
+        let name = e.file_path().try_normalize().unwrap().as_str().to_string();
+        if !name.contains("ANWEB") || !name.ends_with(".txt") {
+            continue;
+        }
+        let entry = archive.get_entry(e.wayfinder()).unwrap();
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::bufread::DeflateDecoder::new(entry.data()), &mut text).unwrap();
+        return String::from_utf8_lossy(&text)
+            .lines()
+            .filter(|l| l.len() > 11 && l.as_bytes()[10] == b'3' && l[5..10].bytes().all(|b| b.is_ascii_digit()))
+            .map(|l| l[..5].to_string())
+            .collect();
+    }
+    panic!("no ANWEB text in the zip");
+}
+
+fn audit_sample(refdata: &Path) -> claimlint::audit::AuditResult {
+    claimlint::audit::run_audit(&claimlint::audit::AuditOptions {
+        inputs: vec![repo_root().join("samples/claims.csv")],
+        rules_dir: repo_root().join("rules"),
+        refdata: Some(refdata.to_path_buf()),
+        cache_dir: None,
+        aliases: None,
+        sandbox: claimlint::rules::Sandbox::default(),
+        strict: true,
+        peer_table: None,
+    })
+    .expect("audit runs")
+}
+
+fn same_findings_on_official_and_normalised(hcpcs: Option<(Vec<u8>, &str)>) {
+    let (off, norm) = official_and_normalised(hcpcs);
+    // The official folder is all CMS layouts.
+    let rd = RefData::load_dir(off.path()).unwrap();
+    assert!(rd.files().iter().all(|f| f.official), "{}", rd.summary());
+    for kind in [TableKind::Ptp, TableKind::Mue, TableKind::Aoc, TableKind::Icd10, TableKind::Hcpcs, TableKind::Leie] {
+        assert!(rd.has(kind), "{kind}: {}", rd.summary());
+    }
+    let (a, b) = (audit_sample(off.path()), audit_sample(norm.path()));
+    let key = |r: &claimlint::audit::AuditResult| {
+        let mut v: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| format!("{} {:?} {} {} {:.2}", f.claim_id, f.line_number, f.rule_id, f.message, f.amount_at_risk))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&a), key(&b));
+    // The comparison covers the reference-table edits, not only the core checks.
+    let rules: std::collections::BTreeSet<&str> = a.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    for rule in ["FED-NCCI-PTP", "FED-MUE", "FED-ADDON-PRIMARY", "FED-ICD10-NOT-BILLABLE", "FED-HCPCS-EXISTS"] {
+        assert!(rules.contains(rule), "{rule} not among {rules:?}");
+    }
+    // And the command line works on the folder of downloads.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimlint"))
+        .args(["audit", "samples/claims.csv", "--refdata"])
+        .arg(off.path())
+        .env("CLAIMLINT_CACHE_DIR", off.path().join(".cache"))
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("findings: {} error", a.totals.errors)), "{stdout}");
+}
+
+#[test]
+fn official_downloads_give_the_same_findings_as_the_normalised_tables() {
+    same_findings_on_official_and_normalised(None);
+}
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn official_downloads_with_the_real_hcpcs_zip_give_the_same_findings() {
+    let zip = read(&shared_data("codes/hcpcs_2020_official.zip"));
+    same_findings_on_official_and_normalised(Some((zip, "hcpcs_2020_official.zip")));
+}
+
+// ---------------------------------------------------------------- real official files (../shared)
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn real_hcpcs_release_zip_loads_in_place() {
+    let mut rd = RefData::empty();
+    let zip = shared_data("codes/hcpcs_2020_official.zip");
+    assert_eq!(rd.add_file(&zip).unwrap(), Some(TableKind::Hcpcs));
+    let s = rd.summary();
+    let f = &s.table(TableKind::Hcpcs).files[0];
+    assert!(f.path.ends_with("hcpcs_2020_official.zip/HCPC2020_ANWEB_w_disclaimer.txt"), "{s}");
+    // 6,710 procedure records and 369 modifier records (counted by slicing the file as well).
+    assert_eq!((f.rows, f.skipped), (6_710, 369), "{s}");
+    assert_eq!(anweb_codes(&read(&zip)).len(), 6_710);
+    assert_eq!(s.table(TableKind::Hcpcs).entries, 6_710);
+    for code in ["J1100", "G0008", "E0100", "A4550", "Q0091"] {
+        assert_eq!(rd.hcpcs_exists(code), Some(true), "{code}");
+    }
+    assert_eq!(rd.hcpcs_exists("99213"), Some(false), "CPT codes are not in the HCPCS file");
+    assert_eq!(rd.hcpcs_exists("A1"), Some(false), "modifier records are not codes");
+    // Every other member is listed with its reason.
+    let ignored: Vec<String> = s.ignored.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect();
+    assert_eq!(ignored.len(), 6, "{ignored:#?}");
+    for member in ["Changes_by_ActionCode.prn", "HCPC2020_ANWEB_w_disclaimer.xls", "HCPC2020_README.txt", "HCPC2020_TRANS_ALPHA_w_disclaimer.xlsx", "proc_notes_2020.txt"] {
+        assert!(ignored.iter().any(|i| i.contains(member)), "{member}: {ignored:#?}");
+    }
+    assert!(ignored.iter().any(|i| i.contains(".xls: spreadsheet")), "{ignored:#?}");
+}
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn real_icd10_tabular_xml_agrees_with_the_csv() {
+    let load = |file: &str| {
+        let mut rd = RefData::empty();
+        rd.add_file(&shared_data(&format!("codes/{file}"))).unwrap();
+        rd
+    };
+    let xml = load("icd10cm_tabular_fy2026.xml.gz");
+    let f = xml.summary().table(TableKind::Icd10).files[0].clone();
+    assert_eq!((f.rows, f.release, f.version.as_deref()), (98_186, Some(d("2025-10-01")), Some("FY2026")));
+    // Every code of the CSV, with the same billable flag, and the 39 categories it leaves out.
+    let csv_path = shared_data("codes/icd10cm_fy2026.csv.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(std::fs::File::open(csv_path).unwrap()), &mut text).unwrap();
+    let dos = d("2026-01-15");
+    let (mut billable, mut codes) = (0, 0);
+    for line in text.lines().skip(1) {
+        let mut cells = line.splitn(3, ',');
+        let (code, flag) = (cells.next().unwrap(), cells.next().unwrap());
+        let want = if flag == "Y" { IcdStatus::Valid } else { IcdStatus::NotBillable };
+        assert_eq!(xml.icd10_status(code, dos), want, "{code}");
+        codes += 1;
+        billable += usize::from(flag == "Y");
+    }
+    assert_eq!((codes, billable), (98_147, 74_714));
+    assert_eq!(xml.icd10_status("B20", dos), IcdStatus::Valid, "a category the CSV leaves out");
+    assert_eq!(xml.icd10_status("Z68", dos), IcdStatus::NotBillable);
+    assert_eq!(xml.icd10_status("S06.1X7A", dos), IcdStatus::Valid);
+    assert_eq!(xml.icd10_status("S06.1X7D", dos), IcdStatus::Unknown);
+    assert_eq!(xml.icd10_status("S72.001A", dos), IcdStatus::Valid);
+    assert_eq!(xml.icd10_status("S72.001", dos), IcdStatus::NotBillable);
+    assert_eq!(
+        xml.icd10_description("S72.001A"),
+        Some("Fracture of unspecified part of neck of right femur, initial encounter for closed fracture")
+    );
+}
+
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn real_pfs_file_prices_as_computed_by_hand() {
+    let mut rd = RefData::empty();
+    rd.add_file(&shared_data("codes/pfs_rvu2025_oct_nodesc.csv")).unwrap();
+    let s = rd.summary();
+    assert_eq!(s.table(TableKind::Pfs).rows, 19_090);
+    assert_eq!(s.table(TableKind::Pfs).releases, vec![Some(d("2025-10-01"))]);
+    let dos = d("2025-10-20");
+    let cf = 32.3465;
+    let amount = |code: &str, m: &str, setting| rd.pfs_amount(code, m, dos, setting, cf);
+    // 99214: work 1.92, PE 1.80 non-facility / 0.83 facility, MP 0.15.
+    // (1.92 + 1.80 + 0.15) x 32.3465 = 3.87 x 32.3465 = 125.180955 -> 125.18
+    // (1.92 + 0.83 + 0.15) x 32.3465 = 2.90 x 32.3465 = 93.80485 -> 93.80
+    let e = rd.pfs("99214", "", dos).unwrap();
+    assert_eq!((e.work_rvu(), e.pe_rvu(PfsSetting::NonFacility), e.pe_rvu(PfsSetting::Facility), e.mp_rvu()), (1.92, 1.8, 0.83, 0.15));
+    assert_eq!(amount("99214", "", PfsSetting::NonFacility), Some(125.18));
+    assert_eq!(amount("99214", "", PfsSetting::Facility), Some(93.80));
+    // 20610: (0.79 + 1.04 + 0.13) x 32.3465 = 1.96 x 32.3465 = 63.39914 -> 63.40
+    assert_eq!(amount("20610", "", PfsSetting::NonFacility), Some(63.40));
+    // 71046-26: (0.22 + 0.08 + 0.01) x 32.3465 = 0.31 x 32.3465 = 10.027415 -> 10.03
+    assert_eq!(amount("71046", "26", PfsSetting::Facility), Some(10.03));
+    // 93000 is NA in the facility setting; non-facility (0.17 + 0.24 + 0.02) = 0.43 -> 13.908995 -> 13.91
+    assert_eq!(amount("93000", "", PfsSetting::Facility), None);
+    assert_eq!(amount("93000", "", PfsSetting::NonFacility), Some(13.91));
+    // Bundled, excluded and statutory-exclusion codes have no national amount.
+    for code in ["80053", "36415", "J1100"] {
+        assert_eq!(amount(code, "", PfsSetting::NonFacility), None, "{code}");
     }
 }
