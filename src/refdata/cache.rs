@@ -165,7 +165,8 @@ impl Cache {
         };
         let value = build()?;
         if let Err(e) = write_entry(dir, &path, kind, &id, &value) {
-            tracing::warn!("could not write the reference-data cache entry {}: {e:#}", path.display());
+            // A read-only cache costs only the cache; -v says why.
+            tracing::info!("could not write the reference-data cache entry {}: {e:#}", path.display());
         }
         Ok((value, state))
     }
