@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub const CACHE_ENV: &str = "CLAIMLINT_CACHE_DIR";
 
 /// Bumped whenever a table's parsed form changes, so old entries are rebuilt, not misread.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"CLREFDC\x01";
 const SUFFIX: &str = ".clcache";
 

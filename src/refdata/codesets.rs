@@ -2,7 +2,7 @@
 //! revenue codes) and the OIG exclusion list (LEIE).
 
 use super::detect::{has, has_any, Detected, Plan, Probe, Reader};
-use super::pack::{self, day, Day, IntMap, IntSet, DAY_MAX, DAY_MIN};
+use super::compact::{self, day, Day, IntMap, IntSet, DAY_MAX, DAY_MIN};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -15,10 +15,10 @@ use std::marker::PhantomData;
 /// The packing used for each code set; `None` = not a well-formed code of that kind.
 pub(crate) fn pack_for(kind: TableKind, code: &str) -> Option<u64> {
     match kind {
-        TableKind::Hcpcs | TableKind::Cpt => pack::pack_hcpcs(code).map(u64::from),
-        TableKind::Pos => pack::pack_pos(code),
-        TableKind::Modifiers => pack::pack_modifier(code),
-        TableKind::Revenue => pack::pack_revenue(code),
+        TableKind::Hcpcs | TableKind::Cpt => compact::pack_hcpcs(code).map(u64::from),
+        TableKind::Pos => compact::pack_pos(code),
+        TableKind::Modifiers => compact::pack_modifier(code),
+        TableKind::Revenue => compact::pack_revenue(code),
         _ => None,
     }
 }
@@ -194,7 +194,7 @@ impl Leie {
     /// reinstatement. A list without dates counts every listed NPI as excluded on every date.
     pub fn excluded(&self, npi: &str, dos: NaiveDate) -> bool {
         let d = day(dos);
-        pack::parse_npi(npi)
+        compact::parse_npi(npi)
             .and_then(|n| self.map.get(&n))
             .is_some_and(|ps| ps.iter().any(|&(from, until)| from <= d && d < until))
     }
@@ -256,14 +256,14 @@ fn parse_leie(src: &SourceFile, plan: &Plan) -> Result<(LeiePart, usize)> {
         for k in 0..cols[0].len() {
             line += 1;
             // Entities without an NPI (0000000000) cannot match a claim.
-            let Some(id) = cols[0].get(k).and_then(pack::parse_npi) else {
+            let Some(id) = cols[0].get(k).and_then(compact::parse_npi) else {
                 skipped += 1;
                 continue;
             };
             let date = |c: Option<usize>, open: Day| -> Result<Day> {
                 let Some(c) = c else { return Ok(open) };
                 let v = cols[c].get(k).unwrap_or("");
-                Ok(pack::parse_date_field(v)
+                Ok(compact::parse_date_field(v)
                     .map_err(|e| anyhow!(e))
                     .with_context(|| format!("{}: row {line}", shown.display()))?
                     .map(day)

@@ -13,7 +13,7 @@
 
 use super::codesets::{self, CodesPart};
 use super::detect::{has, has_any, Detected, Plan, Probe};
-use super::pack;
+use super::compact;
 use super::read;
 use super::source::SourceFile;
 use super::TableKind;
@@ -67,7 +67,7 @@ pub(crate) fn parse_anweb(src: &SourceFile) -> Result<(CodesPart, usize, usize)>
         };
         started = true;
         match recid {
-            b'3' => match pack::pack_hcpcs(code) {
+            b'3' => match compact::pack_hcpcs(code) {
                 Some(key) => codes.push(key as u64),
                 None => bail!("{}: line {}: {code:?} is not a HCPCS code", src.shown.display(), i + 1),
             },

@@ -3,7 +3,7 @@
 
 use super::cache::pod_vec;
 use super::detect::{has, Detected, Plan, Probe, Reader};
-use super::pack::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
+use super::compact::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -71,7 +71,7 @@ impl IcdList {
     }
 
     pub fn description(&self, code: &str) -> Option<&str> {
-        let e = self.get(pack::pack_icd(code)?)?;
+        let e = self.get(compact::pack_icd(code)?)?;
         let s = &self.descs[e.desc_off as usize..(e.desc_off + e.desc_len) as usize];
         (!s.is_empty()).then_some(s)
     }
@@ -114,7 +114,7 @@ pub(crate) struct IcdPart {
 impl IcdPart {
     /// Add a code (with or without the dot); `false` when it is not an ICD-10-CM code.
     pub fn push(&mut self, code: &str, billable: bool, desc: &str) -> bool {
-        let Some(key) = pack::pack_icd(code) else { return false };
+        let Some(key) = compact::pack_icd(code) else { return false };
         let off = self.descs.len() as u32;
         self.descs.push_str(desc);
         self.rows.push(IcdRow { key, off, len: desc.len() as u32 | if billable { BILLABLE } else { 0 } });
@@ -238,7 +238,7 @@ impl MceMaster {
 
     pub fn flags(&self, code: &str, dos: NaiveDate) -> Vec<&str> {
         let d = day(dos);
-        let Some(mut periods) = pack::pack_icd(code).and_then(|k| self.periods(k)) else {
+        let Some(mut periods) = compact::pack_icd(code).and_then(|k| self.periods(k)) else {
             return Vec::new();
         };
         let Some(r) = periods.find(|r| r.start <= d && d <= r.end) else {
@@ -361,7 +361,7 @@ fn parse_mce(src: &SourceFile, plan: &Plan) -> Result<McePart> {
             line += 1;
             let row = || format!("{}: row {line}", shown.display());
             let c = cols[0].get(k).unwrap_or("");
-            let key = pack::pack_icd(c).ok_or_else(|| anyhow!("{}: {c:?} is not an ICD-10-CM code", row()))?;
+            let key = compact::pack_icd(c).ok_or_else(|| anyhow!("{}: {c:?} is not an ICD-10-CM code", row()))?;
             let start = date_or(cols[1].get(k), DAY_MIN).with_context(row)?;
             let end = date_or(cols[2].get(k), DAY_MAX).with_context(row)?;
             let mut flags = 0u64;
@@ -390,7 +390,7 @@ fn parse_mce(src: &SourceFile, plan: &Plan) -> Result<McePart> {
 }
 
 fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
-    Ok(pack::parse_date_field(s.unwrap_or(""))
+    Ok(compact::parse_date_field(s.unwrap_or(""))
         .map_err(|e| anyhow!(e))?
         .map(day)
         .unwrap_or(open))
@@ -411,7 +411,7 @@ pub(crate) fn status(
     if lists.is_empty() && mce.is_empty() {
         return IcdStatus::Unloaded;
     }
-    let Some(key) = pack::pack_icd(code) else {
+    let Some(key) = compact::pack_icd(code) else {
         return IcdStatus::Unknown;
     };
     let d = day(dos);

@@ -4,7 +4,7 @@
 use super::cache::{Cache, CacheSetting};
 use super::detect::{self, Detected, Probe};
 use super::source::{self, Archive, Found, SourceFile};
-use super::{pack, read, LoadedFile, RefData, TableKind, TABLES};
+use super::{compact, read, LoadedFile, RefData, TableKind, TABLES};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -154,8 +154,8 @@ impl<'a> Loader<'a> {
             return Ok(None);
         }
         // Members are named for their own release; the zip's name is the fallback.
-        let release = pack::release_from_name(&src.name).or_else(|| match &src.member {
-            Some(_) => pack::release_from_name(&src.path.file_name().unwrap_or_default().to_string_lossy()),
+        let release = compact::release_from_name(&src.name).or_else(|| match &src.member {
+            Some(_) => compact::release_from_name(&src.path.file_name().unwrap_or_default().to_string_lossy()),
             None => None,
         });
         let started = std::time::Instant::now();

@@ -14,7 +14,7 @@
 
 use super::cache::pod_vec;
 use super::detect::{self, has, has_any, Detected, Plan, Probe};
-use super::pack::{self, day, from_day, Day, IntMap, Interner, DAY_MAX, DAY_MIN};
+use super::compact::{self, day, from_day, Day, IntMap, Interner, DAY_MAX, DAY_MIN};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -89,6 +89,18 @@ impl PtpIndex {
         // The same edit from a second copy of a file is stored once.
         self.rows.dedup();
         self.rows.shrink_to_fit();
+        self.index();
+    }
+
+    /// Take a file's rows as the whole index: they come sorted and deduplicated (from the parser
+    /// or the cache), so only the directory is built.
+    fn adopt(&mut self, rows: Vec<PtpRow>) {
+        debug_assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        self.rows = rows;
+        self.index();
+    }
+
+    fn index(&mut self) {
         self.sorted = self.rows.len();
         self.by_col1.clear();
         self.pairs = 0;
@@ -143,7 +155,7 @@ impl PtpIndex {
     }
 
     pub fn lookup(&self, c1: &str, c2: &str, dos: NaiveDate) -> Option<PtpEdit> {
-        let (a, b) = (pack::pack_hcpcs(c1)?, pack::pack_hcpcs(c2)?);
+        let (a, b) = (compact::pack_hcpcs(c1)?, compact::pack_hcpcs(c2)?);
         Self::find_in(self.col1_rows(a), pair_key(a, b), day(dos)).map(|r| self.edit(r))
     }
 
@@ -151,7 +163,7 @@ impl PtpIndex {
     /// with modifier indicator 0 or 1. Indicator 9 means "no edit applies" and is left out.
     pub fn hits<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate) -> Vec<PtpHit> {
         let d = day(dos);
-        let packed: Vec<Option<u32>> = codes.iter().map(|c| pack::pack_hcpcs(c.as_ref())).collect();
+        let packed: Vec<Option<u32>> = codes.iter().map(|c| compact::pack_hcpcs(c.as_ref())).collect();
         let mut out = Vec::new();
         for (i, a) in packed.iter().enumerate() {
             let Some(a) = *a else { continue };
@@ -198,7 +210,7 @@ fn date_day(s: Option<&str>, open: Day, what: &str) -> Result<Day> {
         None => Ok(open),
         // Fast path for the 1.7 million "still active" rows.
         Some("9999-12-31") => Ok(DAY_MAX),
-        Some(s) => Ok(pack::parse_date_field(s)
+        Some(s) => Ok(compact::parse_date_field(s)
             .map_err(|e| anyhow!("{what}: {e}"))?
             .map(day)
             .unwrap_or(open)),
@@ -236,11 +248,11 @@ impl TableLoader for PtpTable {
         let idx = rd.ptp.entry(release);
         let ids: Vec<u16> = part.rationales.iter().map(|r| idx.rationales.intern(r) as u16).collect();
         if idx.rows.is_empty() && ids.iter().enumerate().all(|(i, &id)| i == id as usize) {
-            idx.rows = part.rows;
+            idx.adopt(part.rows);
         } else {
             idx.rows.extend(part.rows.into_iter().map(|r| PtpRow { rat: ids[r.rat as usize], ..r }));
+            idx.finish();
         }
-        idx.finish();
     }
 
     fn loaded(rd: &RefData) -> bool {
@@ -312,7 +324,7 @@ fn parse_ptp(src: &SourceFile, plan: &Plan) -> Result<(PtpPart, usize)> {
             .enumerate()
         {
             line += 1;
-            let (Some(a), Some(b)) = (a.and_then(pack::pack_hcpcs), b.and_then(pack::pack_hcpcs)) else {
+            let (Some(a), Some(b)) = (a.and_then(compact::pack_hcpcs), b.and_then(compact::pack_hcpcs)) else {
                 if plan.official {
                     continue; // preamble, header or blank line
                 }
@@ -356,7 +368,7 @@ pub(crate) struct MueIndex {
 
 impl MueIndex {
     pub fn lookup(&self, code: &str) -> Option<MueEdit> {
-        let &(units, mai, rat) = self.map.get(&pack::pack_hcpcs(code)?)?;
+        let &(units, mai, rat) = self.map.get(&compact::pack_hcpcs(code)?)?;
         Some(MueEdit {
             units,
             mai,
@@ -444,7 +456,7 @@ fn parse_mue(src: &SourceFile, plan: &Plan) -> Result<MuePart> {
     read::for_each_batch(src, plan, &[code, units, mai, rat], |cols| {
         for (((c, u), m), r) in cols[0].iter().zip(cols[1].iter()).zip(cols[2].iter()).zip(cols[3].iter()) {
             line += 1;
-            let Some(c) = c.and_then(pack::pack_hcpcs) else {
+            let Some(c) = c.and_then(compact::pack_hcpcs) else {
                 if plan.official {
                     continue;
                 }
@@ -494,13 +506,13 @@ pub(crate) struct AocIndex {
 impl AocIndex {
     pub fn lookup(&self, code: &str, dos: NaiveDate) -> Option<AddOnEdit> {
         let d = day(dos);
-        let rows = self.map.get(&pack::pack_hcpcs(code)?)?;
+        let rows = self.map.get(&compact::pack_hcpcs(code)?)?;
         let live: Vec<&AocRow> = rows.iter().filter(|r| r.eff <= d && d <= r.del).collect();
         let first = live.first()?;
         let mut primaries: Vec<String> = live
             .iter()
             .filter(|r| r.primary != 0)
-            .map(|r| pack::unpack(r.primary as u64))
+            .map(|r| compact::unpack(r.primary as u64))
             .collect();
         primaries.sort();
         primaries.dedup();
@@ -626,7 +638,7 @@ fn parse_aoc(src: &SourceFile, plan: &Plan) -> Result<AocPart> {
     // One record: the wanted cells in `wanted` order.
     let mut record = |line: usize, cell: &dyn Fn(usize) -> Option<String>| -> Result<()> {
         let first = cell(0);
-        let Some(a) = first.as_deref().and_then(pack::pack_hcpcs) else {
+        let Some(a) = first.as_deref().and_then(compact::pack_hcpcs) else {
             if plan.official || first.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 return Ok(()); // preamble, header or blank line
             }
@@ -638,7 +650,7 @@ fn parse_aoc(src: &SourceFile, plan: &Plan) -> Result<AocPart> {
         let primary = if p.eq_ignore_ascii_case("CCCCC") {
             0
         } else {
-            pack::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))?
+            compact::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))?
         };
         let t = cell(2).unwrap_or_default();
         let t = t.trim();

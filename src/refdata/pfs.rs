@@ -19,7 +19,7 @@
 //! national amount, nor has a setting the file marks NA for the code.
 
 use super::detect::{Detected, Plan, Probe};
-use super::pack::{self, IntMap};
+use super::compact::{self, IntMap};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -125,8 +125,8 @@ fn key(code: u32, modifier: u64) -> u64 {
 
 impl PfsIndex {
     fn get(&self, code: &str, modifier: &str) -> Option<&PfsEntry> {
-        let c = pack::pack_hcpcs(code)?;
-        let m = pack::pack_modifier(modifier).unwrap_or(0);
+        let c = compact::pack_hcpcs(code)?;
+        let m = compact::pack_modifier(modifier).unwrap_or(0);
         self.map.get(&key(c, m)).or_else(|| self.map.get(&key(c, 0)))
     }
 }
@@ -166,7 +166,7 @@ impl TableLoader for PfsTable {
     fn add(rd: &mut RefData, part: PfsPart, release: Option<NaiveDate>) {
         let idx = rd.pfs.entry(release);
         for e in part.rows {
-            let (Some(c), m) = (pack::pack_hcpcs(&e.code), pack::pack_modifier(&e.modifier).unwrap_or(0)) else { continue };
+            let (Some(c), m) = (compact::pack_hcpcs(&e.code), compact::pack_modifier(&e.modifier).unwrap_or(0)) else { continue };
             idx.map.insert(key(c, m), e);
         }
     }
@@ -247,7 +247,7 @@ fn parse_rvu(src: &SourceFile, plan: &Plan) -> Result<PfsPart> {
             line += 1;
             let cell = |i: usize| cols[i].get(k);
             // Header rows (one of them starts "HCPCS", itself five letters) and notes.
-            let Some(code) = cell(0).map(str::trim).filter(|c| pack::pack_hcpcs(c).is_some() && !c.eq_ignore_ascii_case("hcpcs")) else {
+            let Some(code) = cell(0).map(str::trim).filter(|c| compact::pack_hcpcs(c).is_some() && !c.eq_ignore_ascii_case("hcpcs")) else {
                 continue;
             };
             let row = || format!("{}: row {line} ({code})", shown.display());

@@ -16,12 +16,13 @@ const PEEK_BYTES: usize = 64 * 1024;
 pub(crate) struct Archive {
     pub path: PathBuf,
     bytes: Vec<u8>,
+    hash: std::sync::OnceLock<u64>,
 }
 
 impl Archive {
     pub fn open(path: &Path) -> Result<Arc<Archive>> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        Ok(Arc::new(Archive { path: path.to_path_buf(), bytes }))
+        Ok(Arc::new(Archive { path: path.to_path_buf(), bytes, hash: std::sync::OnceLock::new() }))
     }
 
     /// The archive's files (directories left out), in archive order.
@@ -56,7 +57,7 @@ impl Archive {
     }
 
     pub fn content_hash(&self) -> u64 {
-        xxhash_rust::xxh3::xxh3_64(&self.bytes)
+        *self.hash.get_or_init(|| xxhash_rust::xxh3::xxh3_64(&self.bytes))
     }
 }
 
