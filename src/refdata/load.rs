@@ -16,7 +16,10 @@ const PEEK_LINES: usize = 80;
 /// What to load and how.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// Only these tables (the union of what the loaded rules require); `None` = all.
+    /// Only these tables (the union of what the loaded rules require); `None` = all. The other
+    /// recognised files are listed as not needed and not read. ICD-10-CM validity comes from the
+    /// code lists and the MCE master together, so a rule reading `icd10_status` should require
+    /// both `icd10` and `mce`.
     pub only: Option<BTreeSet<TableKind>>,
     pub cache: CacheSetting,
 }
