@@ -201,9 +201,16 @@ impl Cache {
 }
 
 fn read_entry<T: DeserializeOwned>(path: &Path, kind: TableKind, id: &Identity) -> Lookup<T> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
+        Err(e) => return Lookup::Unreadable(e.to_string()),
+    };
+    // Mapped rather than read: the large row arrays are then copied once, straight from the
+    // page cache. SAFETY: entries are only ever replaced by renaming a new file into place (or
+    // unlinked), never written in place, so the mapped file does not change under us.
+    let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(m) => m,
         Err(e) => return Lookup::Unreadable(e.to_string()),
     };
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
