@@ -236,10 +236,7 @@ impl SourceFile {
             .map_or(0, |d| d.as_nanos());
         let (hash, member, member_crc) = match &self.member {
             Some(m) => (m.archive.content_hash(), Some(m.name.clone()), m.crc),
-            None => {
-                let bytes = std::fs::read(&self.path).with_context(|| format!("reading {}", self.path.display()))?;
-                (xxhash_rust::xxh3::xxh3_64(&bytes), None, 0)
-            }
+            None => (hash_file(&self.path)?, None, 0),
         };
         Ok(Identity {
             path: self.path.to_string_lossy().into_owned(),
@@ -250,6 +247,19 @@ impl SourceFile {
             member_crc,
         })
     }
+}
+
+/// xxh3 of a file's content, hashed from a mapping rather than a copy.
+fn hash_file(path: &Path) -> Result<u64> {
+    let what = || format!("reading {}", path.display());
+    let file = std::fs::File::open(path).with_context(what)?;
+    if file.metadata().with_context(what)?.len() == 0 {
+        return Ok(xxhash_rust::xxh3::xxh3_64(b""));
+    }
+    // SAFETY: the mapping is read once, here; a source rewritten meanwhile gives a hash that
+    // matches neither version, so its cache entry is rebuilt.
+    let map = unsafe { memmap2::Mmap::map(&file) }.with_context(what)?;
+    Ok(xxhash_rust::xxh3::xxh3_64(&map))
 }
 
 fn lower_name(path: &Path) -> String {
