@@ -27,6 +27,8 @@ pub struct AuditOptions {
     pub rules_dir: PathBuf,
     /// Reference tables; default: the rules folder's data/.
     pub refdata: Option<PathBuf>,
+    /// Parsed reference-table cache; default: `CLAIMLINT_CACHE_DIR` or the user's cache folder.
+    pub cache_dir: Option<PathBuf>,
     pub aliases: Option<PathBuf>,
     pub sandbox: Sandbox,
     /// Stop on any rule error instead of reporting it and running the rest.
@@ -134,7 +136,8 @@ impl Prepared {
         let (refdata, claims) = std::thread::scope(|s| {
             let refdata = s.spawn(|| {
                 let _span = tracing::info_span!("refdata").entered();
-                rules::load_refdata(&opts.rules_dir, opts.refdata.as_deref())
+                let cache = opts.cache_dir.clone().map_or(crate::refdata::CacheSetting::Default, crate::refdata::CacheSetting::Dir);
+                crate::refdata::load_for(&opts.rules_dir, opts.refdata.as_deref(), &crate::refdata::LoadOptions { only: None, cache })
             });
             let claims = {
                 let _span = tracing::info_span!("load").entered();

@@ -4,6 +4,7 @@
 mod generate_cmd;
 mod peers_cmd;
 mod progress;
+mod refdata_cmd;
 mod remit_cmd;
 mod rules_cmd;
 mod stats_cmd;
@@ -49,6 +50,8 @@ enum Command {
     Peers(peers_cmd::PeersArgs),
     /// Print the canonical claim-line schema.
     Schema,
+    /// List the reference tables a folder holds (files, releases, rows, cache state), or clear the cache.
+    Refdata(refdata_cmd::RefdataArgs),
     /// Write a synthetic batch of realistic claims with planted errors (tests, benchmarks, demos).
     Generate(generate_cmd::GenerateArgs),
     /// Load claims into the canonical frame and report size and timings (benchmarks).
@@ -67,6 +70,9 @@ struct AuditArgs {
     /// Reference tables (CMS NCCI, ICD-10-CM, MCE, HCPCS, POS, ...); default: RULES/data.
     #[arg(long, env = "CLAIMLINT_REFDATA")]
     refdata: Option<PathBuf>,
+    /// Folder for the parsed reference-table cache; default: the user's cache folder.
+    #[arg(long, env = "CLAIMLINT_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
     /// YAML file mapping your column names onto the canonical schema.
     #[arg(long)]
     aliases: Option<PathBuf>,
@@ -162,6 +168,7 @@ pub fn run() -> ExitCode {
         Command::Peers(args) => peers_cmd::run(args),
         Command::Remit(args) => remit_cmd::run(args),
         Command::Generate(args) => generate_cmd::run_generate(args),
+        Command::Refdata(args) => refdata_cmd::run(args),
         Command::Load(args) => generate_cmd::run_load(args),
         Command::Schema => {
             print!("{}", crate::schema::markdown_table());
@@ -215,6 +222,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         inputs: args.inputs,
         rules_dir: args.rules,
         refdata: args.refdata,
+        cache_dir: args.cache_dir,
         aliases: args.aliases,
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,

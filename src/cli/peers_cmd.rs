@@ -39,6 +39,7 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             inputs: vec![file.clone()],
             rules_dir: args.rules.clone(),
             refdata: None,
+            cache_dir: None,
             aliases: None,
             sandbox: Sandbox::default(),
             strict: false,

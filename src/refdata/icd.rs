@@ -1,13 +1,16 @@
 //! ICD-10-CM: the fiscal-year code lists (billable flag, description), the Medicare Code Editor
 //! (MCE) diagnosis master with date-effective validity and flags, and the MCE age groups.
 
-use super::detect::Plan;
-use super::pack::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
+use super::cache::pod_vec;
+use super::detect::{has, Detected, Plan, Probe, Reader};
+use super::compact::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
 use super::read;
-use super::Releases;
+use super::registry::{Parsed, TableLoader};
+use super::source::SourceFile;
+use super::{icd_official, RefData, Releases, TableKind};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
-use std::path::Path;
+use serde::{Deserialize, Serialize};
 
 /// What the loaded ICD-10-CM tables say about a diagnosis code on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,7 +71,7 @@ impl IcdList {
     }
 
     pub fn description(&self, code: &str) -> Option<&str> {
-        let e = self.get(pack::pack_icd(code)?)?;
+        let e = self.get(compact::pack_icd(code)?)?;
         let s = &self.descs[e.desc_off as usize..(e.desc_off + e.desc_len) as usize];
         (!s.is_empty()).then_some(s)
     }
@@ -87,49 +90,119 @@ pub(crate) fn fiscal_window(start: NaiveDate) -> (Day, Day) {
     (day(start), end)
 }
 
-pub(crate) fn load_list(list: &mut IcdList, path: &Path, plan: &Plan) -> Result<usize> {
-    let code = read::require_col(&plan.header, "code", path)?;
-    let billable = read::require_col(&plan.header, "billable", path)?;
-    let desc = plan.named("description");
+/// One code of a list file: the billable flag rides in the top bit of `len`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct IcdRow {
+    key: u64,
+    off: u32,
+    len: u32,
+}
+
+const BILLABLE: u32 = 1 << 31;
+
+/// What one ICD-10-CM list file yields.
+#[derive(Serialize, Deserialize, Default)]
+pub(crate) struct IcdPart {
+    #[serde(with = "pod_vec")]
+    rows: Vec<IcdRow>,
+    descs: String,
+    /// The fiscal year the list is for, when the file says.
+    pub window: Option<(Day, Day)>,
+}
+
+impl IcdPart {
+    /// Add a code (with or without the dot); `false` when it is not an ICD-10-CM code.
+    pub fn push(&mut self, code: &str, billable: bool, desc: &str) -> bool {
+        let Some(key) = compact::pack_icd(code) else { return false };
+        let off = self.descs.len() as u32;
+        self.descs.push_str(desc);
+        self.rows.push(IcdRow { key, off, len: desc.len() as u32 | if billable { BILLABLE } else { 0 } });
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+pub(crate) struct IcdListTable;
+
+impl TableLoader for IcdListTable {
+    type Part = IcdPart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<IcdPart>> {
+        if matches!(plan.reader, Reader::Native) {
+            return icd_official::parse(src, plan);
+        }
+        let mut part = parse_list(src, plan)?;
+        // A fiscal year in the name (icd10cm_fy2026.csv) bounds the list.
+        if let Some(start) = release.filter(|_| src.name.contains("fy")) {
+            part.window = Some(fiscal_window(start));
+        }
+        let n = part.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: IcdPart, release: Option<NaiveDate>) {
+        let list = rd.icd_lists.entry(release);
+        if part.window.is_some() {
+            list.window = part.window;
+        }
+        let base = list.descs.len() as u32;
+        list.descs.push_str(&part.descs);
+        list.entries.reserve(part.rows.len());
+        for r in part.rows {
+            list.entries.insert(
+                r.key,
+                ListEntry { billable: r.len & BILLABLE != 0, desc_off: base + r.off, desc_len: r.len & !BILLABLE },
+            );
+        }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        !rd.icd_lists.is_empty() || !rd.mce.is_empty()
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.icd_lists.iter().map(|t| t.len()).sum()
+    }
+
+    fn releases(rd: &RefData) -> Vec<Option<NaiveDate>> {
+        rd.icd_lists.dates()
+    }
+}
+
+/// The normalised list `code,billable,description`.
+pub(crate) fn detect_list(p: &Probe) -> Detected {
+    p.normalised(TableKind::Icd10, |_, h| has(h, "code") && has(h, "billable"))
+}
+
+fn parse_list(src: &SourceFile, plan: &Plan) -> Result<IcdPart> {
+    let shown = &src.shown;
+    let code = read::require_col(&plan.header, "code", shown)?;
+    let billable = read::require_col(&plan.header, "billable", shown)?;
     let mut wanted = vec![code, billable];
-    wanted.extend(desc);
-    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
-    let mut n = 0usize;
+    wanted.extend(plan.named("description"));
+    let mut part = IcdPart::default();
     let mut line = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
+    read::for_each_batch(src, plan, &wanted, |cols| {
         for k in 0..cols[0].len() {
             line += 1;
             let c = cols[0].get(k).unwrap_or("");
-            let key = pack::pack_icd(c).ok_or_else(|| {
-                anyhow!(
-                    "{}: row {line}: {c:?} is not an ICD-10-CM code",
-                    path.display()
-                )
-            })?;
             let b = match cols[1].get(k).unwrap_or("").trim() {
                 "Y" | "y" | "1" | "true" | "TRUE" => true,
                 "N" | "n" | "0" | "false" | "FALSE" => false,
-                other => bail!(
-                    "{}: row {line}: billable {other:?} is not Y/N",
-                    path.display()
-                ),
+                other => bail!("{}: row {line}: billable {other:?} is not Y/N", shown.display()),
             };
             let d = cols.get(2).and_then(|c| c.get(k)).unwrap_or("").trim();
-            let desc_off = list.descs.len() as u32;
-            list.descs.push_str(d);
-            list.entries.insert(
-                key,
-                ListEntry {
-                    billable: b,
-                    desc_off,
-                    desc_len: d.len() as u32,
-                },
-            );
-            n += 1;
+            if !part.push(c, b, d) {
+                bail!("{}: row {line}: {c:?} is not an ICD-10-CM code", shown.display());
+            }
         }
         Ok(())
     })?;
-    Ok(n)
+    Ok(part)
 }
 
 #[derive(Clone, Copy)]
@@ -165,7 +238,7 @@ impl MceMaster {
 
     pub fn flags(&self, code: &str, dos: NaiveDate) -> Vec<&str> {
         let d = day(dos);
-        let Some(mut periods) = pack::pack_icd(code).and_then(|k| self.periods(k)) else {
+        let Some(mut periods) = compact::pack_icd(code).and_then(|k| self.periods(k)) else {
             return Vec::new();
         };
         let Some(r) = periods.find(|r| r.start <= d && d <= r.end) else {
@@ -179,6 +252,22 @@ impl MceMaster {
 
     pub fn rows(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Add a validity period, unless the same one is there already.
+    fn insert(&mut self, key: u64, start: Day, end: Day, flags: u64) {
+        let head = self.heads.entry(key).or_insert(NIL);
+        let mut i = *head;
+        while i != NIL {
+            let r = &self.rows[i as usize];
+            if r.start == start && r.end == end && r.flags == flags {
+                return;
+            }
+            i = r.next;
+        }
+        let new = self.rows.len() as u32;
+        self.rows.push(MceRow { start, end, flags, next: *head });
+        *head = new;
     }
 
     fn flag_bit(&mut self, name: &str) -> Result<u64> {
@@ -196,63 +285,112 @@ impl MceMaster {
     }
 }
 
-pub(crate) fn load_mce(m: &mut MceMaster, path: &Path, plan: &Plan) -> Result<usize> {
-    let req = |n: &str| read::require_col(&plan.header, n, path);
-    let wanted = [
-        req("code")?,
-        req("start_date")?,
-        req("end_date")?,
-        req("flags")?,
-    ];
-    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
-    let mut n = 0usize;
+/// One MCE row of a file; `flags` are bits into the file's own flag names.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct McePartRow {
+    key: u64,
+    flags: u64,
+    start: Day,
+    end: Day,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct McePart {
+    #[serde(with = "pod_vec")]
+    rows: Vec<McePartRow>,
+    flag_names: Vec<String>,
+}
+
+pub(crate) struct MceTable;
+
+impl TableLoader for MceTable {
+    type Part = McePart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<McePart>> {
+        let part = parse_mce(src, plan)?;
+        let n = part.rows.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: McePart, release: Option<NaiveDate>) {
+        let m = rd.mce.entry(release);
+        // Flags beyond 64 distinct names cannot happen: parse_mce refuses them per file, and
+        // the MCE defines a dozen.
+        let bits: Vec<u64> = part.flag_names.iter().map(|f| m.flag_bit(f).unwrap_or(0)).collect();
+        for r in part.rows {
+            let mut flags = 0u64;
+            for (b, bit) in bits.iter().enumerate() {
+                if r.flags & (1 << b) != 0 {
+                    flags |= bit;
+                }
+            }
+            m.insert(r.key, r.start, r.end, flags);
+        }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        !rd.mce.is_empty()
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.mce.iter().map(|t| t.rows()).sum()
+    }
+
+    fn releases(rd: &RefData) -> Vec<Option<NaiveDate>> {
+        rd.mce.dates()
+    }
+}
+
+pub(crate) fn detect_mce(p: &Probe) -> Detected {
+    let d = p.normalised(TableKind::Mce, |_, h| has(h, "code") && has(h, "start_date") && has(h, "end_date") && has(h, "flags"));
+    if matches!(d, Detected::Table(_)) && p.base.contains("pcs") {
+        return Detected::Skip("ICD-10-PCS (procedure) master: not used for claims diagnosis edits".into());
+    }
+    d
+}
+
+fn parse_mce(src: &SourceFile, plan: &Plan) -> Result<McePart> {
+    let shown = &src.shown;
+    let req = |n: &str| read::require_col(&plan.header, n, shown);
+    let wanted = [req("code")?, req("start_date")?, req("end_date")?, req("flags")?];
+    let mut part = McePart { rows: Vec::new(), flag_names: Vec::new() };
     let mut line = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
+    read::for_each_batch(src, plan, &wanted, |cols| {
         for k in 0..cols[0].len() {
             line += 1;
-            let row = || format!("{}: row {line}", path.display());
+            let row = || format!("{}: row {line}", shown.display());
             let c = cols[0].get(k).unwrap_or("");
-            let key = pack::pack_icd(c)
-                .ok_or_else(|| anyhow!("{}: {c:?} is not an ICD-10-CM code", row()))?;
+            let key = compact::pack_icd(c).ok_or_else(|| anyhow!("{}: {c:?} is not an ICD-10-CM code", row()))?;
             let start = date_or(cols[1].get(k), DAY_MIN).with_context(row)?;
             let end = date_or(cols[2].get(k), DAY_MAX).with_context(row)?;
             let mut flags = 0u64;
             for f in cols[3].get(k).unwrap_or("").split('|') {
-                let f = f.trim();
-                if !f.is_empty() {
-                    flags |= m.flag_bit(&f.to_ascii_lowercase())?;
+                let f = f.trim().to_ascii_lowercase();
+                if f.is_empty() {
+                    continue;
                 }
+                let i = match part.flag_names.iter().position(|x| *x == f) {
+                    Some(i) => i,
+                    None => {
+                        if part.flag_names.len() == 64 {
+                            bail!("{}: more than 64 distinct MCE flags", row());
+                        }
+                        part.flag_names.push(f);
+                        part.flag_names.len() - 1
+                    }
+                };
+                flags |= 1 << i;
             }
-            let head = m.heads.entry(key).or_insert(NIL);
-            let mut i = *head;
-            let mut dup = false;
-            while i != NIL {
-                let r = &m.rows[i as usize];
-                if r.start == start && r.end == end && r.flags == flags {
-                    dup = true;
-                    break;
-                }
-                i = r.next;
-            }
-            if !dup {
-                let new = m.rows.len() as u32;
-                m.rows.push(MceRow {
-                    start,
-                    end,
-                    flags,
-                    next: *head,
-                });
-                *head = new;
-            }
-            n += 1;
+            part.rows.push(McePartRow { key, flags, start, end });
         }
         Ok(())
     })?;
-    Ok(n)
+    Ok(part)
 }
 
 fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
-    Ok(pack::parse_date_field(s.unwrap_or(""))
+    Ok(compact::parse_date_field(s.unwrap_or(""))
         .map_err(|e| anyhow!(e))?
         .map(day)
         .unwrap_or(open))
@@ -273,7 +411,7 @@ pub(crate) fn status(
     if lists.is_empty() && mce.is_empty() {
         return IcdStatus::Unloaded;
     }
-    let Some(key) = pack::pack_icd(code) else {
+    let Some(key) = compact::pack_icd(code) else {
         return IcdStatus::Unknown;
     };
     let d = day(dos);
@@ -315,14 +453,14 @@ pub(crate) fn status(
 }
 
 /// An MCE age group's range on a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeRange {
     pub min: u16,
     pub max: u16,
 }
 
-#[derive(Clone)]
-struct AgeRow {
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AgeRow {
     group: String,
     range: AgeRange,
     start: Day,
@@ -349,50 +487,71 @@ impl AgeRanges {
     }
 }
 
-pub(crate) fn load_ages(a: &mut AgeRanges, path: &Path, plan: &Plan) -> Result<usize> {
-    let req = |n: &str| read::require_col(&plan.header, n, path);
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AgesPart {
+    rows: Vec<AgeRow>,
+}
+
+pub(crate) struct AgesTable;
+
+impl TableLoader for AgesTable {
+    type Part = AgesPart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<AgesPart>> {
+        let part = parse_ages(src, plan)?;
+        let n = part.rows.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: AgesPart, _release: Option<NaiveDate>) {
+        for r in part.rows {
+            if !rd.ages.rows.iter().any(|x| x.group == r.group && x.range == r.range && x.start == r.start && x.end == r.end) {
+                rd.ages.rows.push(r);
+            }
+        }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        rd.ages.len() > 0
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.ages.len()
+    }
+}
+
+pub(crate) fn detect_ages(p: &Probe) -> Detected {
+    p.normalised(TableKind::MceAges, |_, h| has(h, "age_group") && has(h, "min_age") && has(h, "max_age"))
+}
+
+fn parse_ages(src: &SourceFile, plan: &Plan) -> Result<AgesPart> {
+    let shown = &src.shown;
+    let req = |n: &str| read::require_col(&plan.header, n, shown);
     let mut wanted = vec![req("age_group")?, req("min_age")?, req("max_age")?];
     let (s, e) = (plan.named("start_date"), plan.named("end_date"));
     wanted.extend(s);
     wanted.extend(e);
-    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
-    let mut n = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
+    let mut rows = Vec::new();
+    read::for_each_batch(src, plan, &wanted, |cols| {
         for k in 0..cols[0].len() {
-            let row = || format!("{}: age group row {}", path.display(), n + 1);
+            let row = || format!("{}: age group row {}", shown.display(), rows.len() + 1);
             let group = cols[0].get(k).unwrap_or("").trim().to_ascii_lowercase();
             let age = |c: usize| -> Result<u16> {
                 let v = cols[c].get(k).unwrap_or("").trim();
                 v.parse().map_err(|_| anyhow!("{}: age {v:?}", row()))
             };
-            let range = AgeRange {
-                min: age(1)?,
-                max: age(2)?,
-            };
+            let range = AgeRange { min: age(1)?, max: age(2)? };
             let start = match s {
                 Some(_) => date_or(cols[3].get(k), DAY_MIN).with_context(row)?,
                 None => DAY_MIN,
             };
             let end = match e {
-                Some(_) => {
-                    date_or(cols[3 + s.is_some() as usize].get(k), DAY_MAX).with_context(row)?
-                }
+                Some(_) => date_or(cols[3 + s.is_some() as usize].get(k), DAY_MAX).with_context(row)?,
                 None => DAY_MAX,
             };
-            let r = AgeRow {
-                group,
-                range,
-                start,
-                end,
-            };
-            if !a.rows.iter().any(|x| {
-                x.group == r.group && x.range == r.range && x.start == r.start && x.end == r.end
-            }) {
-                a.rows.push(r);
-            }
-            n += 1;
+            rows.push(AgeRow { group, range, start, end });
         }
         Ok(())
     })?;
-    Ok(n)
+    Ok(AgesPart { rows })
 }

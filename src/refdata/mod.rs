@@ -1,36 +1,51 @@
 //! Reference data for the federal edit pack: NCCI PTP/MUE/AOC edits, ICD-10-CM code lists, the
-//! Medicare Code Editor (MCE) master and age groups, HCPCS Level II, an optional CPT code list,
-//! place of service, modifiers, revenue codes and the OIG exclusion list (LEIE).
+//! Medicare Code Editor (MCE) master and age groups, HCPCS Level II, the Physician Fee Schedule
+//! RVUs, an optional CPT code list, place of service, modifiers, revenue codes and the OIG
+//! exclusion list (LEIE).
 //!
-//! [`RefData::load_dir`] reads every table it recognises under a directory, in the normalised
-//! layouts of `rules/data` and `../shared/data` (CSV, CSV.gz, Parquet) or in the official CMS
-//! download layouts (see `docs/refdata.md`). Tables are indexed natively (packed codes, day
-//! numbers), and lookups take the date of service:
+//! The tables are listed once, in [`registry::TABLES`]: each entry says how its files are
+//! recognised, how they load, which Rhai functions read it and where to download it. A folder is
+//! read as CMS publishes it (release zips opened in place, fixed-width files, the tabular XML) or
+//! in the normalised layouts of `rules/data`; every file seen is reported in the [`Summary`]. What
+//! parsing yields is cached ([`cache`]), so later runs skip the parsing. Tables are indexed
+//! natively (packed codes, day numbers), and lookups take the date of service:
 //!
 //! - Rows carry their own validity where the source gives it (PTP and AOC effective/deletion
 //!   dates, MCE start/end dates, LEIE exclusion dates).
 //! - Files are also grouped into *releases* by the date in their name (`2024q3`, `v302r0`,
-//!   `Eff_07-01-2024`, `fy2026`, `v43.1`, ...). For a date of service the release in force is the
-//!   latest one starting on or before it, or the earliest release for older dates, so several
-//!   quarters can be loaded side by side. Files of the same release (the PTP f1..f4 parts) merge.
+//!   `Eff_07-01-2024`, `fy2026`, `v43.1`, ...) or, where the file says, its content (the
+//!   ICD-10-CM XML's fiscal year). For a date of service the release in force is the latest one
+//!   starting on or before it, or the earliest release for older dates, so several quarters can be
+//!   loaded side by side. Files of the same release (the PTP f1..f4 parts) merge.
 //!
 //! A table that is not loaded answers "unknown" (`None`) rather than "invalid", so rules can
 //! skip edits whose table is absent: see [`RefData::has`] and [`RefData::has_table`].
 
+pub mod cache;
 mod codesets;
 mod detect;
+mod hcpcs;
 mod icd;
+mod icd_official;
+mod load;
 mod ncci;
-mod pack;
+mod compact;
+mod pfs;
 mod read;
+pub mod registry;
 pub mod rhai_api;
+mod source;
 
+pub use cache::{CacheSetting, CacheState, CACHE_ENV};
 pub use icd::{AgeRange, IcdStatus};
+pub use load::{load_for, LoadOptions};
 pub use ncci::{AddOnEdit, MueEdit, PtpEdit, PtpHit};
-pub use pack::parse_dos;
+pub use compact::parse_dos;
+pub use pfs::{PfsEntry, PfsSetting};
+pub use registry::{functions_markdown, tables_markdown, TableDef, TABLES};
 pub use rhai_api::register_functions;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 use std::collections::HashSet;
 use std::fmt;
@@ -39,7 +54,8 @@ use std::path::{Path, PathBuf};
 /// Environment variable naming the reference-data directory (the CLI's `--refdata` wins).
 pub const REFDATA_ENV: &str = "CLAIMLINT_REFDATA";
 
-/// The kinds of reference table.
+/// The kinds of reference table, in [`registry::TABLES`] order (which is also the order
+/// detectors are tried in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableKind {
     Ptp,
@@ -56,47 +72,34 @@ pub enum TableKind {
     Leie,
     /// claimlint's own table of minutes per unit of time-based codes (impossible-day analytics).
     ServiceMinutes,
+    /// Physician Fee Schedule relative value units.
+    Pfs,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 13] = [
-        TableKind::Ptp,
-        TableKind::Mue,
-        TableKind::Aoc,
-        TableKind::Icd10,
-        TableKind::Mce,
-        TableKind::MceAges,
-        TableKind::Hcpcs,
-        TableKind::Cpt,
-        TableKind::Pos,
-        TableKind::Modifiers,
-        TableKind::Revenue,
-        TableKind::Leie,
-        TableKind::ServiceMinutes,
-    ];
+    pub const ALL: [TableKind; TABLES.len()] = {
+        let mut all = [TableKind::Ptp; TABLES.len()];
+        let mut i = 0;
+        while i < TABLES.len() {
+            all[i] = TABLES[i].kind;
+            i += 1;
+        }
+        all
+    };
+
+    /// The table's registry entry.
+    pub fn def(self) -> &'static TableDef {
+        registry::def(self)
+    }
 
     /// The name used by `has_table` in rule scripts.
     pub fn name(self) -> &'static str {
-        match self {
-            TableKind::Ptp => "ptp",
-            TableKind::Mue => "mue",
-            TableKind::Aoc => "aoc",
-            TableKind::Icd10 => "icd10",
-            TableKind::Mce => "mce",
-            TableKind::MceAges => "mce_ages",
-            TableKind::Hcpcs => "hcpcs",
-            TableKind::Cpt => "cpt",
-            TableKind::Pos => "pos",
-            TableKind::Modifiers => "modifiers",
-            TableKind::Revenue => "revenue",
-            TableKind::Leie => "leie",
-            TableKind::ServiceMinutes => "service_minutes",
-        }
+        self.def().name
     }
 
     pub fn from_name(name: &str) -> Option<TableKind> {
         let n = name.trim().to_ascii_lowercase();
-        TableKind::ALL.into_iter().find(|k| k.name() == n)
+        TABLES.iter().find(|t| t.name == n).map(|t| t.kind)
     }
 }
 
@@ -118,7 +121,7 @@ impl<T> Default for Releases<T> {
 }
 
 impl<T: Default> Releases<T> {
-    fn entry(&mut self, start: Option<NaiveDate>) -> &mut T {
+    pub(crate) fn entry(&mut self, start: Option<NaiveDate>) -> &mut T {
         let i = match self.items.iter().position(|(s, _)| *s == start) {
             Some(i) => i,
             None => {
@@ -135,11 +138,16 @@ impl<T: Default> Releases<T> {
 impl<T> Releases<T> {
     /// The release in force on `dos`: the latest starting on or before it, else the earliest.
     pub fn pick(&self, dos: NaiveDate) -> Option<&T> {
-        let n = self
-            .items
-            .partition_point(|(s, _)| s.is_none_or(|s| s <= dos));
+        let n = self.items.partition_point(|(s, _)| s.is_none_or(|s| s <= dos));
         let i = if n == 0 { 0 } else { n - 1 };
         self.items.get(i).map(|(_, t)| t)
+    }
+
+    /// Like [`Releases::pick`], with the release's start date.
+    pub fn pick_dated(&self, dos: NaiveDate) -> Option<(Option<NaiveDate>, &T)> {
+        let n = self.items.partition_point(|(s, _)| s.is_none_or(|s| s <= dos));
+        let i = if n == 0 { 0 } else { n - 1 };
+        self.items.get(i).map(|(d, t)| (*d, t))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -150,7 +158,11 @@ impl<T> Releases<T> {
         self.items.iter().map(|(_, t)| t)
     }
 
-    fn dates(&self) -> Vec<Option<NaiveDate>> {
+    pub(crate) fn dated(&self) -> impl Iterator<Item = (Option<NaiveDate>, &T)> {
+        self.items.iter().map(|(d, t)| (*d, t))
+    }
+
+    pub(crate) fn dates(&self) -> Vec<Option<NaiveDate>> {
         self.items.iter().map(|(d, _)| *d).collect()
     }
 }
@@ -158,17 +170,25 @@ impl<T> Releases<T> {
 /// One loaded file.
 #[derive(Debug, Clone)]
 pub struct LoadedFile {
+    /// The file, or `zip/member` for a member of a zip.
     pub path: PathBuf,
+    /// The zip it was read from.
+    pub archive: Option<PathBuf>,
     pub kind: TableKind,
     /// Official CMS layout (as opposed to the normalised one).
     pub official: bool,
-    /// Release date taken from the file name, if any.
+    /// The layout in words ("official fixed-width", "normalised", ...).
+    pub layout: &'static str,
+    /// Release date, from the file name or (ICD-10-CM XML) the file's content.
     pub release: Option<NaiveDate>,
+    /// A version label the file carries ("FY2026").
+    pub version: Option<String>,
     /// Data rows read.
     pub rows: usize,
     /// Rows that were not codes of the table's kind (HCPCS modifier records, NPI-less LEIE
     /// entities).
     pub skipped: usize,
+    pub cache: CacheState,
 }
 
 /// What is loaded, per table.
@@ -185,67 +205,66 @@ pub struct TableSummary {
     pub files: Vec<LoadedFile>,
 }
 
-/// [`RefData::summary`]: every table kind (loaded or not) and the files that were passed over.
+/// [`RefData::summary`]: every table kind (loaded or not) and every other file seen.
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub tables: Vec<TableSummary>,
     /// Files found but not loaded, with the reason.
     pub ignored: Vec<(PathBuf, String)>,
+    /// Files recognised as a table the loaded rules do not need, so not read.
+    pub not_needed: Vec<(PathBuf, TableKind)>,
+    /// The cache folder used, if any.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Summary {
     pub fn table(&self, kind: TableKind) -> &TableSummary {
-        self.tables
-            .iter()
-            .find(|t| t.kind == kind)
-            .expect("every kind is listed")
+        self.tables.iter().find(|t| t.kind == kind).expect("every kind is listed")
     }
+
+    /// Every file seen: loaded, not needed or ignored.
+    pub fn files_seen(&self) -> usize {
+        self.tables.iter().map(|t| t.files.len()).sum::<usize>() + self.ignored.len() + self.not_needed.len()
+    }
+}
+
+fn release_text(r: Option<NaiveDate>) -> String {
+    r.map_or("undated".to_string(), |d| d.to_string())
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for t in &self.tables {
             if !t.loaded {
-                writeln!(f, "{:<10} not loaded", t.kind.name())?;
+                writeln!(f, "{:<16} not loaded", t.kind.name())?;
                 continue;
             }
-            let rel: Vec<String> = t
-                .releases
-                .iter()
-                .map(|r| r.map_or("undated".to_string(), |d| d.to_string()))
-                .collect();
-            write!(
-                f,
-                "{:<10} {} rows, {} entries",
-                t.kind.name(),
-                t.rows,
-                t.entries
-            )?;
+            write!(f, "{:<16} {} rows, {} entries", t.kind.name(), t.rows, t.entries)?;
             // Code sets are not split by release.
-            if !rel.is_empty() {
+            if !t.releases.is_empty() {
+                let rel: Vec<String> = t.releases.iter().map(|r| release_text(*r)).collect();
                 write!(f, ", release(s) {}", rel.join(", "))?;
             }
             writeln!(f)?;
             for file in &t.files {
-                let layout = if file.official {
-                    "official"
-                } else {
-                    "normalised"
-                };
-                write!(
-                    f,
-                    "           {} ({layout}, {} rows",
-                    file.path.display(),
-                    file.rows
-                )?;
+                write!(f, "                 {} ({}, ", file.path.display(), file.layout)?;
+                if let Some(v) = &file.version {
+                    write!(f, "{v}, ")?;
+                } else if let Some(r) = file.release {
+                    write!(f, "release {r}, ")?;
+                }
+                write!(f, "{} rows", file.rows)?;
                 if file.skipped > 0 {
                     write!(f, ", {} skipped", file.skipped)?;
                 }
-                writeln!(f, ")")?;
+                writeln!(f, ", {})", file.cache)?;
             }
         }
+        for (p, kind) in &self.not_needed {
+            writeln!(f, "not needed       {}: a {kind} table; the loaded rules do not use it", p.display())?;
+        }
         for (p, why) in &self.ignored {
-            writeln!(f, "ignored    {}: {why}", p.display())?;
+            writeln!(f, "ignored          {}: {why}", p.display())?;
         }
         Ok(())
     }
@@ -260,6 +279,7 @@ pub struct RefData {
     icd_lists: Releases<icd::IcdList>,
     mce: Releases<icd::MceMaster>,
     ages: icd::AgeRanges,
+    pfs: Releases<pfs::PfsIndex>,
     hcpcs: codesets::CodeSet,
     cpt: codesets::CodeSet,
     pos: codesets::CodeSet,
@@ -269,14 +289,14 @@ pub struct RefData {
     service_minutes: codesets::ServiceMinutes,
     files: Vec<LoadedFile>,
     ignored: Vec<(PathBuf, String)>,
+    not_needed: Vec<(PathBuf, TableKind)>,
+    cache_dir: Option<PathBuf>,
     seen: HashSet<PathBuf>,
 }
 
 impl fmt::Debug for RefData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefData")
-            .field("files", &self.files)
-            .finish_non_exhaustive()
+        f.debug_struct("RefData").field("files", &self.files).finish_non_exhaustive()
     }
 }
 
@@ -286,152 +306,37 @@ impl RefData {
         RefData::default()
     }
 
-    /// Load every recognised table under `dir`, recursively.
+    /// Load every recognised table under `dir`, recursively, without the cache.
     pub fn load_dir(dir: &Path) -> Result<RefData> {
+        RefData::load_dir_with(dir, &LoadOptions::uncached())
+    }
+
+    /// Load the tables under `dir` that `opts` asks for, through its cache.
+    pub fn load_dir_with(dir: &Path, opts: &LoadOptions) -> Result<RefData> {
         let mut rd = RefData::default();
-        rd.add_dir(dir)?;
+        rd.add_dir_with(dir, opts)?;
         Ok(rd)
     }
 
-    /// Add the tables under `dir` (recursively; hidden entries are skipped).
+    /// Add the tables under `dir` (recursively; hidden entries are listed, not read).
     pub fn add_dir(&mut self, dir: &Path) -> Result<()> {
-        if !dir.is_dir() {
-            bail!("reference data directory {} does not exist", dir.display());
-        }
-        let mut visited = HashSet::new();
-        self.walk(dir, &mut visited)
+        self.add_dir_with(dir, &LoadOptions::uncached())
     }
 
-    fn walk(&mut self, dir: &Path, visited: &mut HashSet<PathBuf>) -> Result<()> {
-        // Symlinked directories may loop back.
-        if !visited.insert(
-            dir.canonicalize()
-                .with_context(|| format!("reading {}", dir.display()))?,
-        ) {
-            return Ok(());
-        }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("reading directory {}", dir.display()))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<_>>()?;
-        entries.sort();
-        for p in entries {
-            if p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-            {
-                continue;
-            }
-            if p.is_dir() {
-                self.walk(&p, visited)?;
-            } else if p.is_file() {
-                self.add_file(&p)?;
-            }
-        }
-        Ok(())
+    pub fn add_dir_with(&mut self, dir: &Path, opts: &LoadOptions) -> Result<()> {
+        load::Loader::new(self, opts).add_dir(dir)
     }
 
-    /// Load one file if it is a recognised table; returns its kind, or `None` when the file was
-    /// passed over (listed in [`Summary::ignored`]). The same file is never loaded twice.
+    /// Load one file (a zip: each member) if it is a recognised table; returns its kind, or
+    /// `None` when the file was passed over (listed in [`Summary::ignored`]) or already loaded.
     pub fn add_file(&mut self, path: &Path) -> Result<Option<TableKind>> {
-        let canon = path
-            .canonicalize()
-            .with_context(|| format!("reading {}", path.display()))?;
-        if !self.seen.insert(canon) {
-            return Ok(None);
-        }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.eq_ignore_ascii_case("README.md") {
-            return Ok(None);
-        }
-        let plan =
-            match detect::detect(path).with_context(|| format!("reading {}", path.display()))? {
-                Ok(plan) => plan,
-                Err(why) => {
-                    self.ignored.push((path.to_path_buf(), why));
-                    return Ok(None);
-                }
-            };
-        let release = pack::release_from_name(name);
-        let started = std::time::Instant::now();
-        let (rows, skipped) = self
-            .load_plan(path, &plan, release)
-            .with_context(|| format!("loading {} table {}", plan.kind, path.display()))?;
-        tracing::debug!(
-            file = %path.display(),
-            kind = %plan.kind,
-            rows,
-            ms = started.elapsed().as_millis() as u64,
-            "loaded reference table"
-        );
-        if rows == 0 {
-            bail!(
-                "{}: recognised as a {} table but it holds no data rows",
-                path.display(),
-                plan.kind
-            );
-        }
-        self.files.push(LoadedFile {
-            path: path.to_path_buf(),
-            kind: plan.kind,
-            official: plan.official,
-            release,
-            rows,
-            skipped,
-        });
-        Ok(Some(plan.kind))
-    }
-
-    fn load_plan(
-        &mut self,
-        path: &Path,
-        plan: &detect::Plan,
-        release: Option<NaiveDate>,
-    ) -> Result<(usize, usize)> {
-        use TableKind::*;
-        let no_skips = |n: usize| (n, 0);
-        Ok(match plan.kind {
-            Ptp => no_skips(ncci::load_ptp(self.ptp.entry(release), path, plan)?),
-            Mue => no_skips(ncci::load_mue(self.mue.entry(release), path, plan)?),
-            Aoc => no_skips(ncci::load_aoc(self.aoc.entry(release), path, plan)?),
-            Icd10 => {
-                let list = self.icd_lists.entry(release);
-                if let Some(start) = release.filter(|_| name_has_fiscal_year(path)) {
-                    list.window = Some(icd::fiscal_window(start));
-                }
-                no_skips(icd::load_list(list, path, plan)?)
-            }
-            Mce => no_skips(icd::load_mce(self.mce.entry(release), path, plan)?),
-            MceAges => no_skips(icd::load_ages(&mut self.ages, path, plan)?),
-            Hcpcs => codesets::load_codes(&mut self.hcpcs, Hcpcs, path, plan)?,
-            Cpt => codesets::load_codes(&mut self.cpt, Cpt, path, plan)?,
-            Pos => codesets::load_codes(&mut self.pos, Pos, path, plan)?,
-            Modifiers => codesets::load_codes(&mut self.modifiers, Modifiers, path, plan)?,
-            Revenue => codesets::load_codes(&mut self.revenue, Revenue, path, plan)?,
-            Leie => codesets::load_leie(&mut self.leie, path, plan)?,
-            ServiceMinutes => codesets::load_minutes(&mut self.service_minutes, path, plan)?,
-        })
+        load::Loader::new(self, &LoadOptions::uncached()).add_file(path)
     }
 
     /// Whether a table of this kind is loaded. `Icd10` is loaded when either a code list or an
     /// MCE master is (both decide validity).
     pub fn has(&self, kind: TableKind) -> bool {
-        use TableKind::*;
-        match kind {
-            Ptp => !self.ptp.is_empty(),
-            Mue => !self.mue.is_empty(),
-            Aoc => !self.aoc.is_empty(),
-            Icd10 => !self.icd_lists.is_empty() || !self.mce.is_empty(),
-            Mce => !self.mce.is_empty(),
-            MceAges => self.ages.len() > 0,
-            Hcpcs => self.hcpcs.len() > 0,
-            Cpt => self.cpt.len() > 0,
-            Pos => self.pos.len() > 0,
-            Modifiers => self.modifiers.len() > 0,
-            Revenue => self.revenue.len() > 0,
-            Leie => self.leie.len() > 0,
-            ServiceMinutes => self.service_minutes.len() > 0,
-        }
+        kind.def().ops.loaded(self)
     }
 
     /// Whether every loaded file of this kind is a hand-made subset (its file name says
@@ -451,29 +356,23 @@ impl RefData {
         TableKind::ALL.into_iter().filter(|&k| self.is_subset(k)).map(TableKind::name).collect()
     }
 
-    /// [`RefData::has`] by name ("ptp", "mue", "aoc", "icd10", "mce", "mce_ages", "hcpcs",
-    /// "cpt", "pos", "modifiers", "revenue", "leie"); unknown names are not loaded.
+    /// [`RefData::has`] by name (the names in [`registry::TABLES`]); unknown names are not
+    /// loaded.
     pub fn has_table(&self, name: &str) -> bool {
         TableKind::from_name(name).is_some_and(|k| self.has(k))
     }
 
     pub fn summary(&self) -> Summary {
-        let tables = TableKind::ALL
-            .into_iter()
-            .map(|kind| {
-                let files: Vec<LoadedFile> = self
-                    .files
-                    .iter()
-                    .filter(|f| f.kind == kind)
-                    .cloned()
-                    .collect();
-                let (entries, releases) = self.entries(kind);
+        let tables = TABLES
+            .iter()
+            .map(|def| {
+                let files: Vec<LoadedFile> = self.files.iter().filter(|f| f.kind == def.kind).cloned().collect();
                 TableSummary {
-                    kind,
-                    loaded: self.has(kind),
+                    kind: def.kind,
+                    loaded: def.ops.loaded(self),
                     rows: files.iter().map(|f| f.rows).sum(),
-                    entries,
-                    releases,
+                    entries: def.ops.entries(self),
+                    releases: def.ops.releases(self),
                     files,
                 }
             })
@@ -481,28 +380,8 @@ impl RefData {
         Summary {
             tables,
             ignored: self.ignored.clone(),
-        }
-    }
-
-    fn entries(&self, kind: TableKind) -> (usize, Vec<Option<NaiveDate>>) {
-        use TableKind::*;
-        match kind {
-            Ptp => (self.ptp.iter().map(|t| t.pairs()).sum(), self.ptp.dates()),
-            Mue => (self.mue.iter().map(|t| t.len()).sum(), self.mue.dates()),
-            Aoc => (self.aoc.iter().map(|t| t.len()).sum(), self.aoc.dates()),
-            Icd10 => (
-                self.icd_lists.iter().map(|t| t.len()).sum(),
-                self.icd_lists.dates(),
-            ),
-            Mce => (self.mce.iter().map(|t| t.rows()).sum(), self.mce.dates()),
-            MceAges => (self.ages.len(), vec![]),
-            Hcpcs => (self.hcpcs.len(), vec![]),
-            Cpt => (self.cpt.len(), vec![]),
-            Pos => (self.pos.len(), vec![]),
-            Modifiers => (self.modifiers.len(), vec![]),
-            Revenue => (self.revenue.len(), vec![]),
-            Leie => (self.leie.len(), vec![]),
-            ServiceMinutes => (self.service_minutes.len(), vec![]),
+            not_needed: self.not_needed.clone(),
+            cache_dir: self.cache_dir.clone(),
         }
     }
 
@@ -542,16 +421,6 @@ impl RefData {
     /// Pairs of that release with an edit in force on `dos`.
     pub fn ptp_active_pairs(&self, dos: NaiveDate) -> usize {
         self.ptp.pick(dos).map_or(0, |t| t.active_pairs(dos))
-    }
-
-    /// PTP rows indexed for the release in force on `dos` (after removing exact duplicates).
-    pub fn ptp_rows(&self, dos: NaiveDate) -> usize {
-        self.ptp.pick(dos).map_or(0, |t| t.rows())
-    }
-
-    /// Approximate heap bytes of the PTP indexes (all releases).
-    pub fn ptp_heap_bytes(&self) -> usize {
-        self.ptp.iter().map(|t| t.heap_bytes()).sum()
     }
 
     /// The practitioner MUE for `code` in the release in force on `dos`.
@@ -621,8 +490,6 @@ impl RefData {
         self.in_set(TableKind::Revenue, &self.revenue, code)
     }
 
-    /// Whether the NPI is on the exclusion list on `dos`; `None` when no LEIE file is loaded.
-    /// Exclusion dates are used when the file has them (see `docs/refdata.md`).
     /// Minutes one unit of a time-based code stands for; `None` for untimed codes.
     pub fn minutes_per_unit(&self, code: &str) -> Option<f64> {
         self.service_minutes.get(code)
@@ -638,6 +505,8 @@ impl RefData {
         self.leie.listed(npi)
     }
 
+    /// Whether the NPI is on the exclusion list on `dos`; `None` when no LEIE file is loaded.
+    /// Exclusion dates are used when the file has them (see `docs/refdata.md`).
     pub fn npi_excluded(&self, npi: &str, dos: NaiveDate) -> Option<bool> {
         self.has(TableKind::Leie)
             .then(|| self.leie.excluded(npi, dos))
@@ -647,10 +516,20 @@ impl RefData {
     pub fn leie_dated(&self) -> bool {
         self.leie.dated
     }
-}
 
-fn name_has_fiscal_year(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().contains("fy"))
+    // ----- Physician Fee Schedule -----
+
+    /// The PFS RVU entry for `code` with `modifier` (`""` for the global service) on `dos`: the
+    /// row for that modifier when the file has one (26, TC, 53), else the code's global row.
+    /// `None` when no PFS file covers that calendar year or the code is not in it.
+    pub fn pfs(&self, code: &str, modifier: &str, dos: NaiveDate) -> Option<PfsEntry> {
+        pfs::lookup(&self.pfs, code, modifier, dos)
+    }
+
+    /// The national fee-schedule amount: (work RVU x work GPCI 1.0 + PE RVU of the setting +
+    /// MP RVU) x `conversion_factor`, rounded to cents. `None` when [`RefData::pfs`] has no entry,
+    /// the status is not one paid on RVUs (A, R, T), or the setting is marked NA for the code.
+    pub fn pfs_amount(&self, code: &str, modifier: &str, dos: NaiveDate, setting: PfsSetting, conversion_factor: f64) -> Option<f64> {
+        self.pfs(code, modifier, dos)?.amount(setting, conversion_factor)
+    }
 }

@@ -12,12 +12,16 @@
 //!   the date of service wins, i.e. a re-added edit is taken to replace the deleted one from the
 //!   day after that deletion. Where effective dates are known, the latest effective date wins.
 
-use super::detect::Plan;
-use super::pack::{self, day, from_day, Day, IntMap, Interner, DAY_MAX, DAY_MIN};
+use super::cache::pod_vec;
+use super::detect::{self, has, has_any, Detected, Plan, Probe};
+use super::compact::{self, day, from_day, Day, IntMap, Interner, DAY_MAX, DAY_MIN};
 use super::read;
+use super::registry::{Parsed, TableLoader};
+use super::source::SourceFile;
+use super::{RefData, TableKind};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
-use std::path::Path;
+use serde::{Deserialize, Serialize};
 
 /// One PTP edit as found for a pair and date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +45,17 @@ pub struct PtpHit {
 }
 
 /// One PTP row. Field order matters: rows sort by pair, then deletion, then effective date.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct PtpRow {
+/// Plain data (the padding is explicit) so the cache stores rows as bytes.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct PtpRow {
     key: u64,
     del: Day,
     eff: Day,
     ind: u8,
+    pad: u8,
     rat: u16,
+    pad2: u32,
 }
 
 /// All PTP rows of one release, sorted by the packed (column 1, column 2) pair, with a hash
@@ -71,16 +79,6 @@ fn pair_key(c1: u32, c2: u32) -> u64 {
 }
 
 impl PtpIndex {
-    fn push(&mut self, key: u64, eff: Day, del: Day, ind: u8, rat: u16) {
-        self.rows.push(PtpRow {
-            key,
-            del,
-            eff,
-            ind,
-            rat,
-        });
-    }
-
     /// Sort and index the rows appended since the last call. The stable sort detects the
     /// sorted runs (each CMS file is ordered by pair) and merges them in linear time.
     fn finish(&mut self) {
@@ -91,6 +89,18 @@ impl PtpIndex {
         // The same edit from a second copy of a file is stored once.
         self.rows.dedup();
         self.rows.shrink_to_fit();
+        self.index();
+    }
+
+    /// Take a file's rows as the whole index: they come sorted and deduplicated (from the parser
+    /// or the cache), so only the directory is built.
+    fn adopt(&mut self, rows: Vec<PtpRow>) {
+        debug_assert!(rows.windows(2).all(|w| w[0] < w[1]));
+        self.rows = rows;
+        self.index();
+    }
+
+    fn index(&mut self) {
         self.sorted = self.rows.len();
         self.by_col1.clear();
         self.pairs = 0;
@@ -145,7 +155,7 @@ impl PtpIndex {
     }
 
     pub fn lookup(&self, c1: &str, c2: &str, dos: NaiveDate) -> Option<PtpEdit> {
-        let (a, b) = (pack::pack_hcpcs(c1)?, pack::pack_hcpcs(c2)?);
+        let (a, b) = (compact::pack_hcpcs(c1)?, compact::pack_hcpcs(c2)?);
         Self::find_in(self.col1_rows(a), pair_key(a, b), day(dos)).map(|r| self.edit(r))
     }
 
@@ -168,7 +178,7 @@ impl PtpIndex {
 
     fn each_hit<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate, mut f: impl FnMut(usize, usize, &PtpRow)) {
         let d = day(dos);
-        let packed: Vec<Option<u32>> = codes.iter().map(|c| pack::pack_hcpcs(c.as_ref())).collect();
+        let packed: Vec<Option<u32>> = codes.iter().map(|c| compact::pack_hcpcs(c.as_ref())).collect();
         for (i, a) in packed.iter().enumerate() {
             let Some(a) = *a else { continue };
             let run = self.col1_rows(a);
@@ -189,10 +199,6 @@ impl PtpIndex {
         }
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows.len()
-    }
-
     pub fn pairs(&self) -> usize {
         self.pairs
     }
@@ -205,11 +211,6 @@ impl PtpIndex {
             .filter(|versions| versions.iter().any(|r| r.eff <= d && d <= r.del))
             .count()
     }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * std::mem::size_of::<PtpRow>()
-            + self.by_col1.capacity() * (std::mem::size_of::<(u32, (u32, u32))>() + 1)
-    }
 }
 
 fn date_day(s: Option<&str>, open: Day, what: &str) -> Result<Day> {
@@ -217,7 +218,7 @@ fn date_day(s: Option<&str>, open: Day, what: &str) -> Result<Day> {
         None => Ok(open),
         // Fast path for the 1.7 million "still active" rows.
         Some("9999-12-31") => Ok(DAY_MAX),
-        Some(s) => Ok(pack::parse_date_field(s)
+        Some(s) => Ok(compact::parse_date_field(s)
             .map_err(|e| anyhow!("{what}: {e}"))?
             .map(day)
             .unwrap_or(open)),
@@ -232,8 +233,68 @@ fn indicator(s: Option<&str>) -> Result<u8> {
     }
 }
 
-/// Load a PTP file (either layout) into `idx`; returns the number of data rows read.
-pub(crate) fn load_ptp(idx: &mut PtpIndex, path: &Path, plan: &Plan) -> Result<usize> {
+/// What one PTP file yields: its rows sorted and deduplicated, with rationale ids into
+/// `rationales`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PtpPart {
+    #[serde(with = "pod_vec")]
+    rows: Vec<PtpRow>,
+    rationales: Vec<String>,
+}
+
+pub(crate) struct PtpTable;
+
+impl TableLoader for PtpTable {
+    type Part = PtpPart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<PtpPart>> {
+        let (part, n) = parse_ptp(src, plan)?;
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: PtpPart, release: Option<NaiveDate>) {
+        let idx = rd.ptp.entry(release);
+        let ids: Vec<u16> = part.rationales.iter().map(|r| idx.rationales.intern(r) as u16).collect();
+        if idx.rows.is_empty() && ids.iter().enumerate().all(|(i, &id)| i == id as usize) {
+            idx.adopt(part.rows);
+        } else {
+            idx.rows.extend(part.rows.into_iter().map(|r| PtpRow { rat: ids[r.rat as usize], ..r }));
+            idx.finish();
+        }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        !rd.ptp.is_empty()
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.ptp.iter().map(|t| t.pairs()).sum()
+    }
+
+    fn releases(rd: &RefData) -> Vec<Option<NaiveDate>> {
+        rd.ptp.dates()
+    }
+}
+
+pub(crate) fn detect_ptp(p: &Probe) -> Detected {
+    match p.normalised(TableKind::Ptp, |_, h| has(h, "column_1") && has(h, "column_2")) {
+        Detected::No => {}
+        d => return d,
+    }
+    p.official(TableKind::Ptp, "official tab-delimited", |name, h| {
+        if !(has(h, "column 1") && has(h, "column 2")) {
+            return None;
+        }
+        if ["ccioph", "hospital", "outpatient"].iter().any(|k| name.contains(k)) {
+            return Some(Err("hospital outpatient PTP edits: this pack uses the practitioner edits".into()));
+        }
+        Some(Ok(7))
+    })
+}
+
+/// Read a PTP file (either layout); returns the part and the number of data rows read.
+fn parse_ptp(src: &SourceFile, plan: &Plan) -> Result<(PtpPart, usize)> {
+    let shown = &src.shown;
     let (c1, c2, eff, del, ind, rat) = if plan.official {
         (
             0,
@@ -244,7 +305,7 @@ pub(crate) fn load_ptp(idx: &mut PtpIndex, path: &Path, plan: &Plan) -> Result<u
             plan.col(|h| h.contains("rationale")).unwrap_or(6),
         )
     } else {
-        let req = |n: &str| read::require_col(&plan.header, n, path);
+        let req = |n: &str| read::require_col(&plan.header, n, shown);
         (
             req("column_1")?,
             req("column_2")?,
@@ -256,10 +317,11 @@ pub(crate) fn load_ptp(idx: &mut PtpIndex, path: &Path, plan: &Plan) -> Result<u
     };
     let mut wanted = vec![c1, c2, del, ind, rat];
     wanted.extend(eff);
-    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
+    let mut rows = Vec::new();
+    let mut rationales = Interner::default();
     let mut n = 0usize;
     let mut line = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
+    read::for_each_batch(src, plan, &wanted, |cols| {
         let eff_col = cols.get(5);
         for (k, ((((a, b), d), m), r)) in cols[0]
             .iter()
@@ -270,33 +332,30 @@ pub(crate) fn load_ptp(idx: &mut PtpIndex, path: &Path, plan: &Plan) -> Result<u
             .enumerate()
         {
             line += 1;
-            let (Some(a), Some(b)) = (a.and_then(pack::pack_hcpcs), b.and_then(pack::pack_hcpcs))
-            else {
+            let (Some(a), Some(b)) = (a.and_then(compact::pack_hcpcs), b.and_then(compact::pack_hcpcs)) else {
                 if plan.official {
                     continue; // preamble, header or blank line
                 }
-                bail!(
-                    "{}: row {line}: column_1/column_2 are not HCPCS/CPT codes",
-                    path.display()
-                );
+                bail!("{}: row {line}: column_1/column_2 are not HCPCS/CPT codes", shown.display());
             };
-            let row = || format!("{}: row {line}", path.display());
+            let row = || format!("{}: row {line}", shown.display());
             let e = match eff_col {
                 Some(c) => date_day(c.get(k), DAY_MIN, "effective date").with_context(row)?,
                 None => DAY_MIN,
             };
             let d = date_day(d, DAY_MAX, "deletion date").with_context(row)?;
             let m = indicator(m).with_context(row)?;
-            let r = idx.rationales.intern(r.unwrap_or("").trim());
-            let r =
-                u16::try_from(r).map_err(|_| anyhow!("{}: too many distinct rationales", row()))?;
-            idx.push(pair_key(a, b), e, d, m, r);
+            let r = rationales.intern(r.unwrap_or("").trim());
+            let r = u16::try_from(r).map_err(|_| anyhow!("{}: too many distinct rationales", row()))?;
+            rows.push(PtpRow { key: pair_key(a, b), del: d, eff: e, ind: m, pad: 0, rat: r, pad2: 0 });
             n += 1;
         }
         Ok(())
     })?;
-    idx.finish();
-    Ok(n)
+    // Sorted once here, so the cached part is ready to use.
+    rows.sort();
+    rows.dedup();
+    Ok((PtpPart { rows, rationales: rationales.into_strings() }, n))
 }
 
 /// Medically unlikely edit for one code.
@@ -317,7 +376,7 @@ pub(crate) struct MueIndex {
 
 impl MueIndex {
     pub fn lookup(&self, code: &str) -> Option<MueEdit> {
-        let &(units, mai, rat) = self.map.get(&pack::pack_hcpcs(code)?)?;
+        let &(units, mai, rat) = self.map.get(&compact::pack_hcpcs(code)?)?;
         Some(MueEdit {
             units,
             mai,
@@ -330,7 +389,64 @@ impl MueIndex {
     }
 }
 
-pub(crate) fn load_mue(idx: &mut MueIndex, path: &Path, plan: &Plan) -> Result<usize> {
+/// What one MUE file yields: (code, units, MAI, rationale id) in file order.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct MuePart {
+    edits: Vec<(u32, u32, u8, u32)>,
+    rationales: Vec<String>,
+}
+
+pub(crate) struct MueTable;
+
+impl TableLoader for MueTable {
+    type Part = MuePart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<MuePart>> {
+        let part = parse_mue(src, plan)?;
+        let n = part.edits.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: MuePart, release: Option<NaiveDate>) {
+        let idx = rd.mue.entry(release);
+        let ids: Vec<u32> = part.rationales.iter().map(|r| idx.rationales.intern(r)).collect();
+        for (code, units, mai, rat) in part.edits {
+            idx.map.insert(code, (units, mai, ids[rat as usize]));
+        }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        !rd.mue.is_empty()
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.mue.iter().map(|t| t.len()).sum()
+    }
+
+    fn releases(rd: &RefData) -> Vec<Option<NaiveDate>> {
+        rd.mue.dates()
+    }
+}
+
+pub(crate) fn detect_mue(p: &Probe) -> Detected {
+    match p.normalised(TableKind::Mue, |_, h| has(h, "hcpcs_code") && has(h, "mue_units")) {
+        Detected::No => {}
+        d => return d,
+    }
+    p.official(TableKind::Mue, "official CSV", |_, h| {
+        let any = |pred: &dyn Fn(&str) -> bool| h.iter().any(|c| pred(c));
+        if !(any(&|c| c.starts_with("hcpcs/cpt code")) && any(&|c| c.contains("mue"))) {
+            return None;
+        }
+        if any(&|c| c.contains("mue values") && !c.contains("practitioner")) {
+            return Some(Err("MUE table for another service type: this pack uses the practitioner MUEs".into()));
+        }
+        Some(Ok(4))
+    })
+}
+
+fn parse_mue(src: &SourceFile, plan: &Plan) -> Result<MuePart> {
+    let shown = &src.shown;
     let (code, units, mai, rat) = if plan.official {
         (
             0,
@@ -339,60 +455,35 @@ pub(crate) fn load_mue(idx: &mut MueIndex, path: &Path, plan: &Plan) -> Result<u
             plan.col(|h| h.contains("rationale")).unwrap_or(3),
         )
     } else {
-        let req = |n: &str| read::require_col(&plan.header, n, path);
-        (
-            req("hcpcs_code")?,
-            req("mue_units")?,
-            req("mue_mai")?,
-            req("mue_rationale")?,
-        )
+        let req = |n: &str| read::require_col(&plan.header, n, shown);
+        (req("hcpcs_code")?, req("mue_units")?, req("mue_mai")?, req("mue_rationale")?)
     };
-    let columns: Vec<String> = [code, units, mai, rat]
-        .iter()
-        .map(|&i| plan.columns[i].clone())
-        .collect();
-    let mut n = 0usize;
+    let mut edits = Vec::new();
+    let mut rationales = Interner::default();
     let mut line = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
-        for (((c, u), m), r) in cols[0]
-            .iter()
-            .zip(cols[1].iter())
-            .zip(cols[2].iter())
-            .zip(cols[3].iter())
-        {
+    read::for_each_batch(src, plan, &[code, units, mai, rat], |cols| {
+        for (((c, u), m), r) in cols[0].iter().zip(cols[1].iter()).zip(cols[2].iter()).zip(cols[3].iter()) {
             line += 1;
-            let Some(c) = c.and_then(pack::pack_hcpcs) else {
+            let Some(c) = c.and_then(compact::pack_hcpcs) else {
                 if plan.official {
                     continue;
                 }
-                bail!(
-                    "{}: row {line}: hcpcs_code is not a HCPCS/CPT code",
-                    path.display()
-                );
+                bail!("{}: row {line}: hcpcs_code is not a HCPCS/CPT code", shown.display());
             };
             let u = u.unwrap_or("").trim();
-            let units: u32 = u.parse().map_err(|_| {
-                anyhow!(
-                    "{}: row {line}: MUE units {u:?} is not a number",
-                    path.display()
-                )
-            })?;
+            let units: u32 =
+                u.parse().map_err(|_| anyhow!("{}: row {line}: MUE units {u:?} is not a number", shown.display()))?;
             // Official files write the indicator as text, "3 Date of Service Edit: Clinical".
             let m = m.unwrap_or("").trim();
             let mai = match m.bytes().next() {
                 Some(b @ b'1'..=b'3') => b - b'0',
-                _ => bail!(
-                    "{}: row {line}: MUE adjudication indicator {m:?}",
-                    path.display()
-                ),
+                _ => bail!("{}: row {line}: MUE adjudication indicator {m:?}", shown.display()),
             };
-            let r = idx.rationales.intern(r.unwrap_or("").trim());
-            idx.map.insert(c, (units, mai, r));
-            n += 1;
+            edits.push((c, units, mai, rationales.intern(r.unwrap_or("").trim())));
         }
         Ok(())
     })?;
-    Ok(n)
+    Ok(MuePart { edits, rationales: rationales.into_strings() })
 }
 
 /// Add-on code edit for one add-on code on a date.
@@ -405,8 +496,8 @@ pub struct AddOnEdit {
     pub primaries: Vec<String>,
 }
 
-#[derive(Clone, Copy)]
-struct AocRow {
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AocRow {
     /// 0 = "CCCCC", contractor-defined.
     primary: u32,
     edit_type: u8,
@@ -423,13 +514,13 @@ pub(crate) struct AocIndex {
 impl AocIndex {
     pub fn lookup(&self, code: &str, dos: NaiveDate) -> Option<AddOnEdit> {
         let d = day(dos);
-        let rows = self.map.get(&pack::pack_hcpcs(code)?)?;
+        let rows = self.map.get(&compact::pack_hcpcs(code)?)?;
         let live: Vec<&AocRow> = rows.iter().filter(|r| r.eff <= d && d <= r.del).collect();
         let first = live.first()?;
         let mut primaries: Vec<String> = live
             .iter()
             .filter(|r| r.primary != 0)
-            .map(|r| pack::unpack(r.primary as u64))
+            .map(|r| compact::unpack(r.primary as u64))
             .collect();
         primaries.sort();
         primaries.dedup();
@@ -450,86 +541,160 @@ impl AocIndex {
     }
 }
 
-pub(crate) fn load_aoc(idx: &mut AocIndex, path: &Path, plan: &Plan) -> Result<usize> {
-    let h = &plan.header;
-    let addon = plan
-        .col(super::detect::add_on_code_cell)
-        .ok_or_else(|| anyhow!("{}: no add-on code column", path.display()))?;
-    let primary = plan
-        .col(|c| (c.starts_with("primary code") || c == "primary_code") && !c.contains("date"))
-        .ok_or_else(|| anyhow!("{}: no primary code column", path.display()))?;
-    let etype = plan
-        .col(|c| c.contains("type"))
-        .ok_or_else(|| anyhow!("{}: no edit type column", path.display()))?;
-    // Official files may carry dates for the edit and for each code; the edit holds only while
-    // all of them do, so the latest effective and the earliest deletion date are used.
-    let effs: Vec<usize> = (0..h.len())
-        .filter(|&i| h[i].contains("effective"))
-        .collect();
-    let dels: Vec<usize> = (0..h.len())
-        .filter(|&i| h[i].contains("deletion"))
-        .collect();
-    let mut wanted = vec![addon, primary, etype];
-    wanted.extend(&effs);
-    wanted.extend(&dels);
-    let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
-    let ne = effs.len();
-    let mut n = 0usize;
-    let mut line = 0usize;
-    read::for_each_batch(path, &plan.source, &columns, |cols| {
-        for k in 0..cols[0].len() {
-            line += 1;
-            let Some(a) = cols[0].get(k).and_then(pack::pack_hcpcs) else {
-                if plan.official || cols[0].get(k).is_none_or(|s| s.trim().is_empty()) {
-                    continue;
-                }
-                bail!(
-                    "{}: row {line}: add-on code is not a HCPCS/CPT code",
-                    path.display()
-                );
-            };
-            let row = || format!("{}: row {line}", path.display());
-            let p = cols[1].get(k).unwrap_or("").trim();
-            let primary = if p.eq_ignore_ascii_case("CCCCC") {
-                0
-            } else {
-                pack::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))?
-            };
-            let t = cols[2].get(k).unwrap_or("").trim();
-            // "1", "Type 1", or the older roman numerals.
-            let edit_type = match t.to_ascii_uppercase().trim_start_matches("TYPE").trim() {
-                "1" | "I" => 1,
-                "2" | "II" => 2,
-                "3" | "III" => 3,
-                _ => bail!("{}: AOC edit type {t:?}", row()),
-            };
-            let mut eff = DAY_MIN;
-            for c in &cols[3..3 + ne] {
-                eff = eff.max(date_day(c.get(k), DAY_MIN, "effective date").with_context(row)?);
-            }
-            let mut del = DAY_MAX;
-            for c in &cols[3 + ne..] {
-                del = del.min(date_day(c.get(k), DAY_MAX, "deletion date").with_context(row)?);
-            }
-            let rows = idx.map.entry(a).or_default();
-            let r = AocRow {
-                primary,
-                edit_type,
-                eff,
-                del,
-            };
-            if !rows.iter().any(|x| {
-                x.primary == r.primary
-                    && x.edit_type == r.edit_type
-                    && x.eff == r.eff
-                    && x.del == r.del
-            }) {
+/// What one AOC file yields: (add-on code, row) in file order.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AocPart {
+    rows: Vec<(u32, AocRow)>,
+}
+
+pub(crate) struct AocTable;
+
+impl TableLoader for AocTable {
+    type Part = AocPart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<AocPart>> {
+        let part = parse_aoc(src, plan)?;
+        let n = part.rows.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: AocPart, release: Option<NaiveDate>) {
+        let idx = rd.aoc.entry(release);
+        for (addon, r) in part.rows {
+            let rows = idx.map.entry(addon).or_default();
+            if !rows.contains(&r) {
                 rows.push(r);
                 idx.rows += 1;
             }
-            n += 1;
         }
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        !rd.aoc.is_empty()
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.aoc.iter().map(|t| t.len()).sum()
+    }
+
+    fn releases(rd: &RefData) -> Vec<Option<NaiveDate>> {
+        rd.aoc.dates()
+    }
+}
+
+fn primary_cell(c: &str) -> bool {
+    (c.starts_with("primary code") || c == "primary_code") && !c.contains("date")
+}
+
+pub(crate) fn detect_aoc(p: &Probe) -> Detected {
+    let normalised = p.normalised(TableKind::Aoc, |_, h| {
+        has_any(h, &["add_on_code", "addon_code", "add-on code", "add on code"]) && has_any(h, &["primary_code", "primary code"])
+    });
+    match normalised {
+        Detected::No => {}
+        d => return d,
+    }
+    match p.official(TableKind::Aoc, "official tab-delimited", |_, h| {
+        let any = |pred: &dyn Fn(&str) -> bool| h.iter().any(|c| pred(c));
+        (any(&|c| c.starts_with("primary code")) && any(&|c| detect::add_on_code_cell(c))).then_some(Ok(3))
+    }) {
+        Detected::No => {}
+        d => return d,
+    }
+    // The fixed-width text: a header row naming the columns where each column starts.
+    if !p.is_text() {
+        return Detected::No;
+    }
+    for line in &p.lines {
+        if line.contains('\t') || line.contains(',') {
+            continue;
+        }
+        let (header, starts) = detect::fixed_width_header(line);
+        if header.iter().any(|c| primary_cell(c)) && header.iter().any(|c| detect::add_on_code_cell(c)) && header.len() >= 3 {
+            let mut plan = Plan::native(TableKind::Aoc, "official fixed-width");
+            plan.header = header;
+            plan.starts = starts;
+            return Detected::Table(plan);
+        }
+    }
+    Detected::No
+}
+
+fn is_effective(c: &str) -> bool {
+    c.contains("effective") || c.ends_with("eff_dt") || c.ends_with("eff dt")
+}
+
+fn is_deletion(c: &str) -> bool {
+    c.contains("deletion") || c.ends_with("del_dt") || c.ends_with("del dt")
+}
+
+fn parse_aoc(src: &SourceFile, plan: &Plan) -> Result<AocPart> {
+    let shown = &src.shown;
+    let h = &plan.header;
+    let addon = plan.col(detect::add_on_code_cell).ok_or_else(|| anyhow!("{}: no add-on code column", shown.display()))?;
+    let primary = plan.col(primary_cell).ok_or_else(|| anyhow!("{}: no primary code column", shown.display()))?;
+    let etype = plan.col(|c| c.contains("type")).ok_or_else(|| anyhow!("{}: no edit type column", shown.display()))?;
+    // Official files may carry dates for the edit and for each code; the edit holds only while
+    // all of them do, so the latest effective and the earliest deletion date are used.
+    let effs: Vec<usize> = (0..h.len()).filter(|&i| is_effective(&h[i])).collect();
+    let dels: Vec<usize> = (0..h.len()).filter(|&i| is_deletion(&h[i])).collect();
+    let mut wanted = vec![addon, primary, etype];
+    wanted.extend(&effs);
+    wanted.extend(&dels);
+    let ne = effs.len();
+    let mut rows = Vec::new();
+    // One record: the wanted cells in `wanted` order.
+    let mut record = |line: usize, cell: &dyn Fn(usize) -> Option<String>| -> Result<()> {
+        let first = cell(0);
+        let Some(a) = first.as_deref().and_then(compact::pack_hcpcs) else {
+            if plan.official || first.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Ok(()); // preamble, header or blank line
+            }
+            bail!("{}: row {line}: add-on code is not a HCPCS/CPT code", shown.display());
+        };
+        let row = || format!("{}: row {line}", shown.display());
+        let p = cell(1).unwrap_or_default();
+        let p = p.trim();
+        let primary = if p.eq_ignore_ascii_case("CCCCC") {
+            0
+        } else {
+            compact::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))?
+        };
+        let t = cell(2).unwrap_or_default();
+        let t = t.trim();
+        // "1", "Type 1", or the older roman numerals.
+        let edit_type = match t.to_ascii_uppercase().trim_start_matches("TYPE").trim() {
+            "1" | "I" => 1,
+            "2" | "II" => 2,
+            "3" | "III" => 3,
+            _ => bail!("{}: AOC edit type {t:?}", row()),
+        };
+        let mut eff = DAY_MIN;
+        for i in 3..3 + ne {
+            eff = eff.max(date_day(cell(i).as_deref(), DAY_MIN, "effective date").with_context(row)?);
+        }
+        let mut del = DAY_MAX;
+        for i in 3 + ne..wanted.len() {
+            del = del.min(date_day(cell(i).as_deref(), DAY_MAX, "deletion date").with_context(row)?);
+        }
+        rows.push((a, AocRow { primary, edit_type, eff, del }));
         Ok(())
-    })?;
-    Ok(n)
+    };
+    if plan.starts.is_empty() {
+        let mut line = 0usize;
+        read::for_each_batch(src, plan, &wanted, |cols| {
+            for k in 0..cols[0].len() {
+                line += 1;
+                record(line, &|i| cols[i].get(k).map(str::to_string))?;
+            }
+            Ok(())
+        })?;
+    } else {
+        let text = read::text_lines(src)?;
+        for (i, l) in text.lines().enumerate() {
+            let fields = detect::fixed_width_cells(l.trim_end_matches('\r'), &plan.starts);
+            record(i + 1, &|c| fields.get(wanted[c]).map(|s| s.to_string()).filter(|s| !s.is_empty()))?;
+        }
+    }
+    Ok(AocPart { rows })
 }

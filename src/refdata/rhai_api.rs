@@ -3,7 +3,7 @@
 //! is not loaded so a rule can tell "invalid" from "cannot tell". A malformed date is a script
 //! error rather than a silent miss.
 
-use super::{parse_dos, RefData, TableKind};
+use super::{parse_dos, PfsSetting, RefData, TableKind};
 use chrono::NaiveDate;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, INT};
 use std::sync::Arc;
@@ -26,22 +26,8 @@ fn text(s: &str) -> Dynamic {
     Dynamic::from(ImmutableString::from(s))
 }
 
-/// Register the reference-data functions on `engine`:
-///
-/// | function | returns |
-/// |---|---|
-/// | `ptp(col1, col2, dos)` | `#{indicator, rationale, effective, deletion}` or `()` (effective/deletion "" when open or unknown) |
-/// | `ptp_hits(codes, dos)` | array of `#{column1, column2, indicator, rationale}`, indexes into `codes`, indicator 0/1 only |
-/// | `mue(code, dos)` | `#{units, mai, rationale}` or `()` |
-/// | `addon(code, dos)` | `#{edit_type, primaries}` or `()`; primaries empty when contractor-defined |
-/// | `icd10_status(code, dos)` | "valid", "not_billable", "invalid_on_date", "unknown" or "unloaded" |
-/// | `icd10_description(code)` | string or `()` |
-/// | `mce_flags(code, dos)` | array of flag names |
-/// | `mce_age_range(group, dos)` | `[min, max]` or `()` |
-/// | `hcpcs_exists`, `cpt_exists`, `pos_valid`, `modifier_valid`, `revenue_code_valid` (code) | bool, or `()` when the table is not loaded |
-/// | `npi_excluded(npi, dos)` | bool (false when no LEIE is loaded: check `has_table("leie")`) |
-/// | `has_table(name)` | bool |
-/// | `table_is_subset(name)` | bool: only hand-made subset files (such as rules/data) are loaded |
+/// Register the reference-data functions on `engine`. What each returns is listed in the
+/// registry ([`super::registry::TABLES`]), from which docs/rules.md's table is generated.
 pub fn register_functions(engine: &mut Engine, refdata: Arc<RefData>) {
     let rd = refdata.clone();
     engine.register_fn(
@@ -175,6 +161,45 @@ pub fn register_functions(engine: &mut Engine, refdata: Arc<RefData>) {
     engine.register_fn("npi_excluded", move |npi: &str, dos: &str| -> Res<bool> {
         Ok(rd.npi_excluded(npi, date(dos)?).unwrap_or(false))
     });
+
+    let rd = refdata.clone();
+    engine.register_fn("pfs", move |code: &str, modifier: &str, dos: &str| -> Res<Dynamic> {
+        let Some(e) = rd.pfs(code, modifier, date(dos)?) else {
+            return Ok(Dynamic::UNIT);
+        };
+        let mut m = Map::new();
+        m.insert("status".into(), text(&e.status.to_string()));
+        m.insert("work_rvu".into(), Dynamic::from(e.work_rvu()));
+        m.insert("pe_rvu_non_facility".into(), Dynamic::from(e.pe_rvu(PfsSetting::NonFacility)));
+        m.insert("pe_rvu_facility".into(), Dynamic::from(e.pe_rvu(PfsSetting::Facility)));
+        m.insert("mp_rvu".into(), Dynamic::from(e.mp_rvu()));
+        m.insert("non_facility_na".into(), Dynamic::from(e.non_facility_na));
+        m.insert("facility_na".into(), Dynamic::from(e.facility_na));
+        m.insert("pctc".into(), text(&e.pctc.to_string()));
+        m.insert("global_days".into(), text(&e.global_days));
+        m.insert("payable".into(), Dynamic::from(e.payable()));
+        Ok(Dynamic::from_map(m))
+    });
+
+    let rd = refdata.clone();
+    engine.register_fn(
+        "pfs_amount",
+        move |code: &str, modifier: &str, dos: &str, setting: &str, cf: f64| -> Res<Dynamic> {
+            let setting = PfsSetting::parse(setting)
+                .ok_or_else(|| format!("pfs_amount: setting {setting:?} is not \"facility\" or \"non_facility\""))?;
+            Ok(rd.pfs_amount(code, modifier, date(dos)?, setting, cf).map_or(Dynamic::UNIT, Dynamic::from))
+        },
+    );
+    // Whole-dollar factors written as integers (`pfs_amount(.., 32)`) are accepted too.
+    let rd = refdata.clone();
+    engine.register_fn(
+        "pfs_amount",
+        move |code: &str, modifier: &str, dos: &str, setting: &str, cf: INT| -> Res<Dynamic> {
+            let setting = PfsSetting::parse(setting)
+                .ok_or_else(|| format!("pfs_amount: setting {setting:?} is not \"facility\" or \"non_facility\""))?;
+            Ok(rd.pfs_amount(code, modifier, date(dos)?, setting, cf as f64).map_or(Dynamic::UNIT, Dynamic::from))
+        },
+    );
 
     let rd = refdata.clone();
     engine.register_fn("table_is_subset", move |name: &str| {

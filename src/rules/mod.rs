@@ -24,32 +24,10 @@ use crate::refdata::RefData;
 use vars::{ScopeVar, VarSource};
 
 /// The reference tables for a rules folder: `--refdata DIR` when given, else the folder's own
-/// `data/` (the small hand-made set shipped in rules/data), else none.
+/// `data/` (the small hand-made set shipped in rules/data), else none (see
+/// [`crate::refdata::load_for`]).
 pub fn load_refdata(rules_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Arc<RefData>> {
-    let dir = match explicit {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let base = if rules_dir.is_file() { rules_dir.parent().unwrap_or(rules_dir) } else { rules_dir };
-            // A single rule file or a subfolder still finds the pack's data folder above it.
-            match base.ancestors().take(3).map(|a| a.join("data")).find(|d| d.is_dir()) {
-                Some(d) => d,
-                None => return Ok(Arc::new(RefData::empty())),
-            }
-        }
-    };
-    if !dir.is_dir() {
-        anyhow::bail!(crate::vocab::input_error(format!("reference data folder {} does not exist (--refdata)", dir.display())));
-    }
-    let mut rd = RefData::load_dir(&dir).map_err(|e| crate::vocab::input_error(format!("reference data in {}: {e:#}", dir.display())))?;
-    // claimlint's own tables (not CMS's) come with the rules even when --refdata names a CMS folder.
-    if !rd.has(crate::refdata::TableKind::ServiceMinutes) {
-        let base = if rules_dir.is_file() { rules_dir.parent().unwrap_or(rules_dir) } else { rules_dir };
-        if let Some(own) = base.ancestors().take(3).map(|a| a.join("data/claimlint")).find(|d| d.is_dir()) {
-            rd.add_dir(&own).map_err(|e| crate::vocab::input_error(format!("reference data in {}: {e:#}", own.display())))?;
-        }
-    }
-    tracing::info!(dir = %dir.display(), "reference data loaded");
-    Ok(Arc::new(rd))
+    crate::refdata::load_for(rules_dir, explicit, &crate::refdata::LoadOptions::default())
 }
 
 /// Limits that keep a rule from hanging or exhausting memory.

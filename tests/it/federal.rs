@@ -144,6 +144,7 @@ fn mue_mai_1_is_a_per_line_limit() {
         inputs: vec![fixture("federal/mai1_claims.csv")],
         rules_dir: repo_root().join("rules/federal"),
         refdata: Some(fixture("federal/mai1")),
+        cache_dir: None,
         aliases: None,
         sandbox: Sandbox { max_operations: 2_000_000 },
         strict: true,

@@ -102,6 +102,7 @@ fn mce_rules_agree_with_the_cms_edit_lists() {
         inputs: vec![claims],
         rules_dir: rules,
         refdata: Some(refdata),
+        cache_dir: None,
         aliases: None,
         sandbox: Sandbox::default(),
         strict: true,

@@ -6,7 +6,8 @@ use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Day number (days since 0001-01-01, chrono's CE count). Plain `i32` keeps rows small.
+/// Day number: days since 1970-01-01, as Polars and [`crate::dates`] count them. Plain `i32`
+/// keeps rows small.
 pub(crate) type Day = i32;
 /// "No lower bound" for an effective/start date.
 pub(crate) const DAY_MIN: Day = i32::MIN;
@@ -14,15 +15,11 @@ pub(crate) const DAY_MIN: Day = i32::MIN;
 pub(crate) const DAY_MAX: Day = i32::MAX;
 
 pub(crate) fn day(d: NaiveDate) -> Day {
-    d.num_days_from_ce()
+    crate::dates::to_days(d)
 }
 
 pub(crate) fn from_day(d: Day) -> Option<NaiveDate> {
-    if d == DAY_MIN || d == DAY_MAX {
-        None
-    } else {
-        NaiveDate::from_num_days_from_ce_opt(d)
-    }
+    (d != DAY_MIN && d != DAY_MAX).then(|| crate::dates::from_days(d))
 }
 
 /// 6 bits per character; no character maps to 0, so codes of different lengths never collide
@@ -356,6 +353,11 @@ impl Interner {
 
     pub fn get(&self, i: u32) -> &str {
         self.strings.get(i as usize).map(|s| &**s).unwrap_or("")
+    }
+
+    /// The texts by id.
+    pub fn into_strings(self) -> Vec<String> {
+        self.strings.into_iter().map(String::from).collect()
     }
 }
 
