@@ -12,7 +12,10 @@
 #   BENCH_DIR  where generated files and run output are cached (default: $CARGO_TARGET_DIR/bench-data,
 #              outside the repository)
 #   SEED       generator seed (default 1)
-#   SKIP       space-separated case names to skip: raw load audit html threads prescreen
+#   SKIP       space-separated case names to skip: raw load audit html threads prescreen four
+#              duckdb evaluate
+#   PYTHON     python with the duckdb module for the DuckDB baseline (default python3; installed
+#              with pip when missing)
 #
 # Wall time and peak RSS come from /usr/bin/time (%e, %M = "Maximum resident set size").
 # Results go to stdout and to $BENCH_DIR/results-<time>.md.
@@ -75,6 +78,30 @@ measure() {
 
 skip() { [[ $SKIP == *" $1 "* ]]; }
 
+# evaluate_phase NAME LINES CMD...: the median of the audit's own "evaluate" phase time (the -v
+# log's phase line: rules, kernels and provider partials, after loading), $RUNS runs.
+evaluate_phase() {
+    local name=$1 lines=$2; shift 2
+    local secs=() i
+    for ((i = 0; i < RUNS; i++)); do
+        "$@" -v >/dev/null 2>"$BENCH_DIR/phase.err" || true
+        secs+=("$(sed 's/\x1b\[[0-9;]*m//g' "$BENCH_DIR/phase.err" | grep -o 'evaluate [0-9.]* s' | tail -1 | awk '{print $2}')")
+    done
+    local med
+    med=$(printf '%s\n' "${secs[@]}" | median)
+    say "| $name | $lines | $med s ($(printf '%s ' "${secs[@]}")) | | | \`${*/#$BIN/claimlint} -v\` |"
+    echo "$med"  >"$BENCH_DIR/phase-last.txt"
+}
+
+# The four federal rules the DuckDB baseline implements, alone in a rules folder.
+FOUR=$BENCH_DIR/four-rules
+rm -rf "$FOUR"; mkdir -p "$FOUR"
+cp "$RULES"/federal/{ncci_ptp,mue,icd10_invalid,mce_sex}.rhai "$FOUR"/
+PYTHON=${PYTHON:-python3}
+if ! skip duckdb && ! "$PYTHON" -c 'import duckdb' 2>/dev/null; then
+    "$PYTHON" -m pip install --quiet duckdb || SKIP="$SKIP duckdb "
+fi
+
 say "# claimlint benchmarks, $(date -u +%Y-%m-%dT%H:%MZ)"
 say ""
 say "binary: $BIN ($(stat -c %y "$BIN" | cut -d. -f1)); runs per row: $RUNS (median); machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
@@ -90,7 +117,11 @@ measure "reference tables only (rules check)" 0 "$BIN" rules check --rules "$RUL
 if ! skip prescreen; then
     pre=$BENCH_DIR/claims-1000-seed$SEED.parquet
     [[ -f $pre ]] || "$BIN" generate --lines 1000 --seed "$SEED" --out "$pre" --refdata "$REFDATA" >/dev/null
-    measure "pre-screen 1,000 lines, full tables" 1000 "$BIN" audit "$pre" --rules "$RULES" --refdata "$REFDATA" --show 0
+    # Cold: the parsed-table cache is emptied before every run; warm: it is filled once.
+    cache=$BENCH_DIR/prescreen-cache
+    measure "pre-screen 1,000 lines, full tables, cold cache" 1000 bash -c 'rm -rf "$0"; exec "$@"' "$cache" "$BIN" audit "$pre" --rules "$RULES" --refdata "$REFDATA" --cache-dir "$cache" --show 0
+    "$BIN" refdata --refdata "$REFDATA" --cache-dir "$cache" >/dev/null
+    measure "pre-screen 1,000 lines, full tables, warm cache" 1000 "$BIN" audit "$pre" --rules "$RULES" --refdata "$REFDATA" --cache-dir "$cache" --show 0
     measure "pre-screen 1,000 lines, bundled rules/data" 1000 "$BIN" audit "$pre" --rules "$RULES" --show 0
 fi
 
@@ -103,8 +134,10 @@ for n in $SIZES; do
         read -r w m < <(tail -1 "$BENCH_DIR/gen-time.txt")
         echo "$w $m" >"$file.gen-time"
     fi
-    read -r gw gm < "$file.gen-time"
-    say "| generate (once, cached) | $n | $gw s | $(awk -v n="$n" -v w="$gw" 'BEGIN {printf "%.0f", n / w}') | $((gm / 1024)) MB | \`claimlint generate --lines $n --seed $SEED --out FILE --refdata REFDATA\` |"
+    if [[ -f $file.gen-time ]]; then
+        read -r gw gm < "$file.gen-time"
+        say "| generate (once, cached) | $n | $gw s | $(awk -v n="$n" -v w="$gw" 'BEGIN {printf "%.0f", n / w}') | $((gm / 1024)) MB | \`claimlint generate --lines $n --seed $SEED --out FILE --refdata REFDATA\` |"
+    fi
 
     skip raw || measure "(b) Polars reads the Parquet" "$n" "$BIN" load --raw "$file"
     skip load || measure "(a) load: canonical frame + batch" "$n" "$BIN" load "$file"
@@ -116,6 +149,15 @@ for n in $SIZES; do
     if ! skip threads; then
         RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1 measure "(e) audit, 1 thread (RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1)" "$n" "$BIN" audit "$file" --rules "$RULES" --refdata "$REFDATA" --show 0
     fi
+    if ! skip evaluate; then
+        evaluate_phase "(f) evaluate phase, all rules, 2 threads" "$n" "$BIN" audit "$file" --rules "$RULES" --refdata "$REFDATA" --show 0
+        two=$(cat "$BENCH_DIR/phase-last.txt")
+        RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1 evaluate_phase "(f) evaluate phase, all rules, 1 thread" "$n" "$BIN" audit "$file" --rules "$RULES" --refdata "$REFDATA" --show 0
+        one=$(cat "$BENCH_DIR/phase-last.txt")
+        say "| (f) evaluate speed-up, 2 threads over 1 | $n | $(awk -v a="$one" -v b="$two" 'BEGIN { if (b > 0) printf "%.2fx", a / b }') | | | |"
+    fi
+    skip four || measure "(g) the four rules of the DuckDB baseline alone" "$n" "$BIN" audit "$file" --rules "$FOUR" --refdata "$REFDATA" --show 0
+    skip duckdb || measure "(h) DuckDB: benches/duckdb/baseline.py, the same four edits" "$n" "$PYTHON" "$ROOT/benches/duckdb/baseline.py" "$file" --refdata "$REFDATA" --out "$BENCH_DIR/duckdb-$n.csv"
     # In-memory size of the input (canonical frame) for the memory target.
     say ""
     say "input $n lines: $(du -h "$file" | cut -f1) Parquet on disk; $("$BIN" load "$file" | sed 's/^loaded //')"

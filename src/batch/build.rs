@@ -309,9 +309,11 @@ fn parse_date(s: &str) -> Option<i32> {
 }
 
 /// `$1,200.00` is a readable amount: commas go, and `$` and spaces around the number.
+/// Amounts and units as billers write them (`$1,000.00`); "NaN" and "inf" are not amounts, so
+/// they are unreadable values rather than silently missing ones.
 fn parse_number(s: &str) -> Option<f64> {
     let cleaned: String = s.chars().filter(|&c| c != ',').collect();
-    cleaned.trim_matches(['$', ' ']).parse::<f64>().ok()
+    cleaned.trim_matches(['$', ' ']).parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// Parses each distinct text once; rows that arrived typed keep their values.

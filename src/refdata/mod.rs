@@ -413,6 +413,11 @@ impl RefData {
         self.ptp.pick(dos).map(|t| t.hit_indicators(codes, dos)).unwrap_or_default()
     }
 
+    /// Whether `code` is column 1 of an edit in any loaded PTP release, on any date.
+    pub fn ptp_column1_anywhere(&self, code: &str) -> bool {
+        self.ptp.iter().any(|t| t.is_column1(code))
+    }
+
     /// Distinct (column 1, column 2) pairs in the PTP release in force on `dos`.
     pub fn ptp_pairs(&self, dos: NaiveDate) -> usize {
         self.ptp.pick(dos).map_or(0, |t| t.pairs())

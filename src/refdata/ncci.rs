@@ -120,6 +120,12 @@ impl PtpIndex {
         }
     }
 
+    /// Whether `code` is column 1 of any edit (on any date): a patient-day without such a code
+    /// has no PTP hit.
+    pub fn is_column1(&self, code: &str) -> bool {
+        compact::pack_hcpcs(code).is_some_and(|c| self.by_col1.contains_key(&c))
+    }
+
     /// The rows of column 1 code `c1`.
     fn col1_rows(&self, c1: u32) -> &[PtpRow] {
         match self.by_col1.get(&c1) {

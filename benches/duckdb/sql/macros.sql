@@ -16,7 +16,8 @@ CREATE OR REPLACE MACRO cl_code(x) AS upper(cl_text(x));
 CREATE OR REPLACE MACRO cl_date(x) AS
     CAST(try_strptime(cl_text(x), ['%Y-%m-%d', '%Y%m%d', '%m/%d/%Y']) AS DATE);
 CREATE OR REPLACE MACRO cl_num(x) AS
-    TRY_CAST(trim(replace(cl_text(x), ',', ''), '$ ') AS DOUBLE);
+    CASE WHEN isfinite(TRY_CAST(trim(replace(cl_text(x), ',', ''), '$ ') AS DOUBLE))
+         THEN TRY_CAST(trim(replace(cl_text(x), ',', ''), '$ ') AS DOUBLE) END;
 CREATE OR REPLACE MACRO cl_int(x) AS
     CASE WHEN cl_num(x) = floor(cl_num(x)) THEN TRY_CAST(cl_num(x) AS BIGINT) END;
 

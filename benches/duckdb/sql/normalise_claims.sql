@@ -8,7 +8,7 @@
 --   * text trimmed of whitespace, blank -> NULL; code columns (procedure, modifiers, sex, dx)
 --     also upper-cased;
 --   * dates parsed from YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY (anything else -> NULL);
---   * units: ',' removed, '$' and ' ' stripped from the ends, then a float (unreadable -> NULL);
+--   * units: ',' removed, '$' and ' ' stripped from the ends, then a float (unreadable, NaN or infinite -> NULL);
 --   * line_number: a whole number, else NULL; NULLs are then numbered like claimlint does
 --     (per claim in file order: counter = max(counter, given) / counter + 1 when missing);
 --   * group keys: claim_key = claim_id or '', patient_key = patient_id or '',

@@ -63,7 +63,7 @@ fn dynamic_text(d: &Dynamic) -> Option<String> {
 }
 
 /// The codes a parameter names, across every payer pack.
-fn param_codes(cx: &SelectCtx, name: &str, key: Option<&str>) -> HashSet<String> {
+pub(super) fn param_codes(cx: &SelectCtx, name: &str, key: Option<&str>) -> HashSet<String> {
     let mut out = HashSet::new();
     for v in cx.param_values(name) {
         if let Some(map) = v.clone().try_cast::<rhai::Map>() {

@@ -135,6 +135,8 @@ pub struct KernelCache {
     mce_names: Mutex<Vec<String>>,
     mue: OnceLock<DayTable<Option<(u32, u8)>>>,
     addon: OnceLock<DayTable<Option<Arc<AddOnEdit>>>>,
+    /// Per procedure-code id: column 1 of some PTP edit (id 0, blank, is not).
+    ptp_column1: OnceLock<Vec<bool>>,
 }
 
 impl KernelCache {
@@ -217,6 +219,13 @@ impl KernelCache {
         batch.dict(col::PROCEDURE_CODE).map_or(1, |d| d.len())
     }
 
+    fn ptp_column1(&self, batch: &Batch, rd: &RefData) -> &[bool] {
+        self.ptp_column1.get_or_init(|| match batch.dict(col::PROCEDURE_CODE) {
+            Some(d) => (0..d.len()).into_par_iter().map(|id| id != 0 && rd.ptp_column1_anywhere(&d[id])).collect(),
+            None => vec![false],
+        })
+    }
+
     fn mue(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<(u32, u8)>> {
         self.mue.get_or_init(|| {
             DayTable::build(Self::codes(batch), self.days(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
@@ -244,8 +253,13 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
     let cache = cx.cache;
     let day_of = |r: u32| batch.date_days(col::SERVICE_DATE_FROM, r as usize);
     match k {
-        Kernel::Ptp { bypass } => per_group(cx, &batch.patient_days, |rows, out| {
-            if rows.len() < 2 || !rd.has_table("ptp") {
+        Kernel::Ptp { bypass } => {
+            if !rd.has_table("ptp") {
+                return vec![false; batch.len];
+            }
+            let column1 = cache.ptp_column1(batch, rd);
+            per_group(cx, &batch.patient_days, |rows, out| {
+            if rows.len() < 2 || !rows.iter().any(|&r| column1[batch.text_id(col::PROCEDURE_CODE, r as usize) as usize]) {
                 return;
             }
             let anchor = rows[0] as usize;
@@ -271,7 +285,8 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 }
                 out.push(c2);
             }
-        }),
+            })
+        }
         Kernel::Mue => {
             if !rd.has_table("mue") {
                 return vec![false; batch.len];
@@ -498,11 +513,24 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
 fn frequency(cx: &SelectCtx, param: &str) -> Vec<bool> {
     let batch = cx.batch;
     let mut out = vec![false; batch.len];
-    let (Some(patients), Some(codes)) = (batch.text_ids(col::PATIENT_ID), batch.text_ids(col::PROCEDURE_CODE)) else { return out };
+    let (Some(patients), Some(codes), Some(dict)) =
+        (batch.text_ids(col::PATIENT_ID), batch.text_ids(col::PROCEDURE_CODE), batch.dict(col::PROCEDURE_CODE))
+    else {
+        return out;
+    };
+    // Only lines whose code some payer's list names can be over a limit.
+    let named = super::eval::param_codes(cx, param, Some("code"));
+    let listed: Vec<bool> = dict.iter().map(|c| named.contains(c)).collect();
+    if !listed.iter().any(|&l| l) {
+        return out;
+    }
     // Each line's limits: (max, days) for its code under its payer's parameter.
     let limits: Vec<Option<(f64, i64)>> = (0..batch.len)
         .into_par_iter()
         .map(|r| {
+            if !listed[codes[r] as usize] {
+                return None;
+            }
             let list = cx.param(r, param)?.try_cast::<rhai::Array>()?;
             let code = batch.text(col::PROCEDURE_CODE, r);
             list.into_iter().filter_map(|l| l.try_cast::<rhai::Map>()).find_map(|m| {
