@@ -152,21 +152,19 @@ impl KernelCache {
         self.dx.get_or_init(|| DxIds::build(batch))
     }
 
-    /// Marks, for every claim, each diagnosis of any of its lines with each of its dates.
+    /// Marks, for every claim, each diagnosis of its first line (the claim's, as the kernels
+    /// read them) with each date of its lines. A lookup outside the marks is computed on demand.
     fn mark_claim_dx(&self, batch: &Batch, mark: &(dyn Fn(u32, i32) + Sync)) {
         let dx = self.dx(batch);
         batch.claims.iter().collect::<Vec<_>>().par_iter().for_each(|rows| {
-            for &r in rows.iter() {
-                for slot in 0..12 {
-                    let id = dx.id(batch, slot, r as usize);
-                    if id == 0 {
-                        continue;
-                    }
-                    for &o in rows.iter() {
-                        if let Some(d) = batch.date_days(col::SERVICE_DATE_FROM, o as usize) {
-                            mark(id, d);
-                        }
-                    }
+            let anchor = rows[0] as usize;
+            let mut days: Vec<i32> = rows.iter().filter_map(|&o| batch.date_days(col::SERVICE_DATE_FROM, o as usize)).collect();
+            days.sort_unstable();
+            days.dedup();
+            for slot in 0..12 {
+                let id = dx.id(batch, slot, anchor);
+                if id != 0 {
+                    days.iter().for_each(|&d| mark(id, d));
                 }
             }
         });
@@ -202,7 +200,11 @@ impl KernelCache {
     }
 
     fn mce_of(&self, rd: &RefData, code: &str, day: i32) -> u64 {
-        rd.mce_flags(code, from_days(day)).iter().fold(0, |m, f| m | self.mce_bit(f))
+        let flags = rd.mce_flags(code, from_days(day));
+        if flags.is_empty() {
+            return 0;
+        }
+        flags.iter().fold(0, |m, f| m | self.mce_bit(f))
     }
 
     /// Marks each line's procedure code with its date.
