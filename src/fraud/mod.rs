@@ -29,9 +29,17 @@ pub fn attach(
     refdata: &RefData,
     external: Option<&puf::ExternalPeers>,
 ) -> Result<Vec<ProviderIndicators>> {
+    let started = std::time::Instant::now();
     let partials = ProviderPartials::from_batch(batch, refdata);
+    let mapped = started.elapsed().as_secs_f64();
     let mut records: HashMap<String, ProviderRecord> =
         provider_records(&partials, refdata, external).into_iter().map(|r| (r.npi.clone(), r)).collect();
+    tracing::info!(
+        providers = records.len(),
+        map_secs = mapped,
+        reduce_secs = started.elapsed().as_secs_f64() - mapped,
+        "provider partials and records"
+    );
     let mut out = Vec::with_capacity(batch.providers.members.len());
     for rows in &batch.providers.members {
         let npi = batch.provider.get(rows[0] as usize).to_string();

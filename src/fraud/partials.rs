@@ -17,9 +17,10 @@
 //! when a claim or a patient's lines fall in several partitions. docs/partitioning.md has the
 //! details.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use rhai::ImmutableString;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batch, MOD_59_FAMILY};
@@ -193,15 +194,15 @@ impl ProviderPartial {
 /// One provider's running totals while a batch is read, keyed by batch ids.
 #[derive(Default)]
 struct Acc {
-    specialties: HashMap<u32, u64>,
+    specialties: FxHashMap<u32, u64>,
     lines: u64,
     charged_lines: u64,
     charge_cents: i64,
     units_milli: i64,
     claims: Vec<u32>,
     patients: Vec<u32>,
-    codes: HashMap<u32, CodeTotals>,
-    days: HashMap<i32, DayTotals>,
+    codes: FxHashMap<u32, CodeTotals>,
+    days: FxHashMap<i32, DayTotals>,
 }
 
 /// Bit flags of a modifier value: 1 for 25, 2 for the 59 family.
