@@ -95,7 +95,7 @@ pub struct LoadArgs {
     /// median wall and CPU time of each step.
     #[arg(long)]
     providers: Option<usize>,
-    /// Reference tables for the provider step (minutes per unit); default: rules/data.
+    /// Rules folder whose bundled tables (data/) give the provider step its minutes per unit.
     #[arg(long, default_value = "rules")]
     rules: PathBuf,
 }
