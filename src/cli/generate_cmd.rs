@@ -91,6 +91,59 @@ pub struct LoadArgs {
     /// YAML file mapping your column names onto the canonical schema.
     #[arg(long)]
     aliases: Option<PathBuf>,
+    /// Also time the provider partials (map) and records (reduce) this many times; reports the
+    /// median wall and CPU time of each step.
+    #[arg(long)]
+    providers: Option<usize>,
+    /// Rules folder whose bundled tables (data/) give the provider step its minutes per unit.
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+}
+
+/// CPU time used by this process so far (user + system), from /proc/self/stat; None elsewhere.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) : utime is the 14th field overall.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Times the map and reduce steps of the provider indicators `runs` times.
+fn time_providers(batch: &crate::batch::Batch, rules: &std::path::Path, runs: usize) -> Result<()> {
+    use crate::fraud::{provider_records, ProviderPartials};
+    let refdata = crate::rules::load_refdata(rules, None)?;
+    let (mut map, mut reduce, mut map_cpu, mut reduce_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut providers = 0;
+    for _ in 0..runs.max(1) {
+        let (t, c) = (Instant::now(), process_cpu_secs());
+        let partials = ProviderPartials::from_batch(batch, &refdata);
+        map.push(t.elapsed().as_secs_f64());
+        let (t2, c2) = (Instant::now(), process_cpu_secs());
+        providers = provider_records(&partials, &refdata, None).len();
+        reduce.push(t2.elapsed().as_secs_f64());
+        let c3 = process_cpu_secs();
+        if let (Some(c), Some(c2), Some(c3)) = (c, c2, c3) {
+            map_cpu.push(c2 - c);
+            reduce_cpu.push(c3 - c2);
+        }
+    }
+    let cpu = |v: Vec<f64>| if v.is_empty() { "n/a".to_string() } else { format!("{:.3} s", median(v)) };
+    println!(
+        "provider indicators for {providers} providers over {} runs: map (partials) {:.3} s wall, {} CPU; reduce (records) {:.3} s wall, {} CPU",
+        runs.max(1),
+        median(map),
+        cpu(map_cpu),
+        median(reduce),
+        cpu(reduce_cpu)
+    );
+    Ok(())
 }
 
 /// Loads claims as `audit` does (canonical frame, then the rule engine's batch) and reports the
@@ -126,5 +179,8 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
         batch.heap_bytes() / 1_000_000,
         t0.elapsed().as_secs_f64()
     );
+    if let Some(runs) = args.providers {
+        time_providers(&batch, &args.rules, runs)?;
+    }
     Ok(u8::from(!loaded.issues.is_empty()))
 }

@@ -612,8 +612,8 @@ fn aggregates(p: &ProviderPartial) -> Vec<Dynamic> {
     let int = |n: u64| Dynamic::from_int(n as i64);
     vec![
         int(p.lines),
-        int(p.claims.len() as u64),
-        int(p.patients.len() as u64),
+        int(p.claims),
+        int(p.patients),
         int(p.days.len() as u64),
         Dynamic::from_float(total_charge),
         Dynamic::from_float(p.units_milli as f64 / MILLI),

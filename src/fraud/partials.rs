@@ -6,20 +6,26 @@
 //! 1. **map**: [`ProviderPartials::from_batch`] reads one partition's lines in plain loops over
 //!    the batch columns, keyed by interned ids, and hands the result over keyed by NPI and code
 //!    *strings* (ids are not comparable across partitions);
-//! 2. **merge**: [`ProviderPartials::merge`] adds counts and sums and unions sets. Money is
-//!    summed in cents and units and minutes in thousandths, as integers, so the merge is
-//!    associative and commutative bit for bit: any split of a batch, merged in any order, gives
-//!    the partials of the whole batch;
+//! 2. **merge**: [`ProviderPartials::merge`] adds counts and sums and merges keyed totals.
+//!    Money is summed in cents and units and minutes in thousandths, as integers, so the merge
+//!    is associative and commutative bit for bit: any split of a batch by patient, merged in
+//!    any order, gives the partials of the whole batch;
 //! 3. **reduce**: [`super::indicators::provider_records`] compares providers with their peers
 //!    (medians, MADs, percentiles, p-values, Benjamini-Hochberg) from the merged values only.
 //!
-//! Claims, patients and dates of service are kept as sets, so distinct counts stay exact even
-//! when a claim or a patient's lines fall in several partitions. docs/partitioning.md has the
+//! Claims and patients are counted, not kept: partitions split the batch by patient, and a
+//! claim belongs to one patient, so a claim's or a patient's lines never span partitions and
+//! per-partition distinct counts add up to the batch's (a claim id reused for two patients is
+//! counted once per partition it lands in). Keeping the ids instead would cost memory in
+//! proportion to the claims, too much at payer scale. Dates of service do span partitions (one
+//! provider sees many patients on a day), so they stay keyed. docs/partitioning.md has the
 //! details.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use rhai::ImmutableString;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batch, Dict, MOD_59_FAMILY};
@@ -75,8 +81,10 @@ pub struct ProviderPartial {
     pub charged_lines: u64,
     pub charge_cents: i64,
     pub units_milli: i64,
-    pub claims: HashSet<ImmutableString>,
-    pub patients: HashSet<ImmutableString>,
+    /// Distinct claim ids and patient ids. Summed on merge, which is exact when the parts split
+    /// the batch by patient (the audit's partitioning); see the module comment.
+    pub claims: u64,
+    pub patients: u64,
     pub codes: BTreeMap<String, CodeTotals>,
     /// By date of service, as days since 1970-01-01; lines without a date are not here.
     pub days: BTreeMap<i32, DayTotals>,
@@ -168,8 +176,8 @@ impl ProviderPartial {
         self.charged_lines += o.charged_lines;
         self.charge_cents += o.charge_cents;
         self.units_milli += o.units_milli;
-        self.claims.extend(o.claims);
-        self.patients.extend(o.patients);
+        self.claims += o.claims;
+        self.patients += o.patients;
         for (code, t) in o.codes {
             self.codes.entry(code).or_default().merge(t);
         }
@@ -190,18 +198,18 @@ impl ProviderPartial {
     }
 }
 
-/// One provider's running totals while a batch is read, keyed by batch ids.
+/// One provider's running totals while its lines are read, keyed by batch ids.
 #[derive(Default)]
 struct Acc {
-    specialties: HashMap<u32, u64>,
+    specialties: FxHashMap<u32, u64>,
     lines: u64,
     charged_lines: u64,
     charge_cents: i64,
     units_milli: i64,
     claims: Vec<u32>,
     patients: Vec<u32>,
-    codes: HashMap<u32, CodeTotals>,
-    days: HashMap<i32, DayTotals>,
+    codes: FxHashMap<u32, CodeTotals>,
+    days: FxHashMap<i32, DayTotals>,
 }
 
 /// Bit flags of a modifier value: 1 for 25, 2 for the 59 family.
@@ -215,94 +223,163 @@ fn text_dict(batch: &Batch, column: usize) -> &Dict {
     batch.dict(column).unwrap_or(&BLANK)
 }
 
-impl ProviderPartials {
-    /// Map: one batch's (or partition's) contribution. Plain loops over the columns; no Polars.
-    pub fn from_batch(batch: &Batch, refdata: &RefData) -> ProviderPartials {
-        let codes = text_dict(batch, col::PROCEDURE_CODE);
-        let minutes: Vec<Option<f64>> = codes.iter().map(|c| refdata.minutes_per_unit(c)).collect();
-        let modifier_bits: Vec<Vec<u8>> =
-            col::MODIFIERS.iter().map(|&m| text_dict(batch, m).iter().map(|v| modifier_flags(v)).collect()).collect();
-        let mut accs: Vec<Acc> = Vec::new();
-        accs.resize_with(batch.provider.dict().len(), Acc::default);
+/// What the row loop looks up by id, resolved once per batch.
+struct Lookups {
+    /// Minutes per unit by procedure-code id (timed codes only).
+    minutes: Vec<Option<f64>>,
+    /// Modifier flags by value id, per modifier column.
+    modifier_bits: Vec<Vec<u8>>,
+}
 
-        for row in 0..batch.len {
-            let a = &mut accs[batch.provider.id(row) as usize];
-            a.lines += 1;
-            *a.specialties.entry(batch.text_id(col::PROVIDER_SPECIALTY, row)).or_default() += 1;
-            a.claims.push(batch.text_id(col::CLAIM_ID, row));
-            a.patients.push(batch.text_id(col::PATIENT_ID, row));
-            let charge = batch.number(col::CHARGE_AMOUNT, row).map(cents);
-            let units = batch.number(col::UNITS, row).unwrap_or(0.0);
-            let units_milli = milli(units);
-            if let Some(c) = charge {
-                a.charged_lines += 1;
-                a.charge_cents += c;
+/// What the provider step needs of one line, read from the columns in one sequential pass so
+/// that summing a provider's lines later touches one small record per line, not twelve columns.
+#[derive(Clone, Copy)]
+struct Rec {
+    /// Cents; `i64::MIN` when the line has no charge.
+    charge: i64,
+    units_milli: i64,
+    claim: u32,
+    patient: u32,
+    code: u32,
+    specialty: u32,
+    /// Days since 1970-01-01; `i32::MIN` when the line has no date.
+    day: i32,
+    /// 1: modifier 25; 2: a 59-family modifier.
+    flags: u8,
+}
+
+const NO_CHARGE: i64 = i64::MIN;
+const NO_DAY: i32 = i32::MIN;
+
+fn record(batch: &Batch, look: &Lookups, row: usize) -> Rec {
+    let flags = col::MODIFIERS
+        .iter()
+        .zip(&look.modifier_bits)
+        .fold(0u8, |f, (&m, bits)| f | bits.get(batch.text_id(m, row) as usize).copied().unwrap_or(0));
+    Rec {
+        charge: batch.number(col::CHARGE_AMOUNT, row).map_or(NO_CHARGE, cents),
+        units_milli: milli(batch.number(col::UNITS, row).unwrap_or(0.0)),
+        claim: batch.text_id(col::CLAIM_ID, row),
+        patient: batch.text_id(col::PATIENT_ID, row),
+        code: batch.text_id(col::PROCEDURE_CODE, row),
+        specialty: batch.text_id(col::PROVIDER_SPECIALTY, row),
+        day: batch.date_days(col::SERVICE_DATE_FROM, row).unwrap_or(NO_DAY),
+        flags,
+    }
+}
+
+/// One provider's totals over its lines.
+fn accumulate(recs: &[Rec], look: &Lookups) -> Acc {
+    let mut a = Acc { claims: Vec::with_capacity(recs.len()), patients: Vec::with_capacity(recs.len()), ..Acc::default() };
+    for &r in recs {
+        a.lines += 1;
+        *a.specialties.entry(r.specialty).or_default() += 1;
+        a.claims.push(r.claim);
+        a.patients.push(r.patient);
+        let charge = (r.charge != NO_CHARGE).then_some(r.charge);
+        if let Some(c) = charge {
+            a.charged_lines += 1;
+            a.charge_cents += c;
+        }
+        a.units_milli += r.units_milli;
+
+        let t = a.codes.entry(r.code).or_default();
+        t.lines += 1;
+        t.units_milli += r.units_milli;
+        t.modifier_25 += u64::from(r.flags & 1);
+        t.modifier_59 += u64::from(r.flags >> 1);
+        if let Some(c) = charge {
+            t.charge_cents += c;
+            if c >= 1000 {
+                t.first_digits[leading_digit(c) - 1] += 1;
             }
-            a.units_milli += units_milli;
-
-            let code = batch.text_id(col::PROCEDURE_CODE, row);
-            let flags = col::MODIFIERS
-                .iter()
-                .zip(&modifier_bits)
-                .fold(0u8, |f, (&m, bits)| f | bits.get(batch.text_id(m, row) as usize).copied().unwrap_or(0));
-            let t = a.codes.entry(code).or_default();
-            t.lines += 1;
-            t.units_milli += units_milli;
-            t.modifier_25 += u64::from(flags & 1);
-            t.modifier_59 += u64::from(flags >> 1);
-            if let Some(c) = charge {
-                t.charge_cents += c;
-                if c >= 1000 {
-                    t.first_digits[leading_digit(c) - 1] += 1;
-                }
-                let per_unit = if units_milli > 0 { (c as i128 * 1000 / units_milli as i128) as i64 } else { c };
-                keep_price(&mut t.unit_prices, per_unit);
-                if units_milli > 0 {
-                    let (w, p) = (units_milli as i128, per_unit as i128);
-                    t.priced_units_milli += units_milli;
-                    t.unit_price_sum += w * p;
-                    t.unit_price_square_sum += w * p * p;
-                }
-            }
-
-            if let Some(day) = batch.date_days(col::SERVICE_DATE_FROM, row) {
-                let d = a.days.entry(day).or_default();
-                d.lines += 1;
-                if let Some(m) = minutes.get(code as usize).copied().flatten() {
-                    d.minutes_milli += milli(units * m);
-                    d.timed_charge_cents += charge.unwrap_or(0);
-                }
+            let per_unit = if r.units_milli > 0 { (c as i128 * 1000 / r.units_milli as i128) as i64 } else { c };
+            keep_price(&mut t.unit_prices, per_unit);
+            if r.units_milli > 0 {
+                let (w, p) = (r.units_milli as i128, per_unit as i128);
+                t.priced_units_milli += r.units_milli;
+                t.unit_price_sum += w * p;
+                t.unit_price_square_sum += w * p * p;
             }
         }
 
+        if r.day != NO_DAY {
+            let d = a.days.entry(r.day).or_default();
+            d.lines += 1;
+            if let Some(m) = look.minutes.get(r.code as usize).copied().flatten() {
+                d.minutes_milli += milli(r.units_milli as f64 / MILLI * m);
+                d.timed_charge_cents += charge.unwrap_or(0);
+            }
+        }
+    }
+    a
+}
+
+/// Every line's record, grouped by provider id (a counting sort: columns are read in order,
+/// records written to their provider's range): `recs[start[p]..start[p + 1]]` are provider
+/// `p`'s lines, in file order.
+fn records_by_provider(batch: &Batch, look: &Lookups) -> (Vec<Rec>, Vec<usize>) {
+    let n = batch.provider.dict().len();
+    let mut start = vec![0usize; n + 1];
+    for row in 0..batch.len {
+        start[batch.provider.id(row) as usize + 1] += 1;
+    }
+    for p in 0..n {
+        start[p + 1] += start[p];
+    }
+    let mut next = start.clone();
+    let empty = Rec { charge: NO_CHARGE, units_milli: 0, claim: 0, patient: 0, code: 0, specialty: 0, day: NO_DAY, flags: 0 };
+    let mut recs = vec![empty; batch.len];
+    for row in 0..batch.len {
+        let p = batch.provider.id(row) as usize;
+        recs[next[p]] = record(batch, look, row);
+        next[p] += 1;
+    }
+    (recs, start)
+}
+
+impl ProviderPartials {
+    /// Map: one batch's (or partition's) contribution. Lines are read once, in order, into
+    /// small records grouped by provider, so that each provider's totals stay in cache while
+    /// its lines are summed; providers are summed in parallel (rayon; no Polars here), and the
+    /// result is keyed by strings.
+    pub fn from_batch(batch: &Batch, refdata: &RefData) -> ProviderPartials {
+        let started = std::time::Instant::now();
+        let codes = text_dict(batch, col::PROCEDURE_CODE);
+        let look = Lookups {
+            minutes: codes.iter().map(|c| refdata.minutes_per_unit(c)).collect(),
+            modifier_bits: col::MODIFIERS.iter().map(|&m| text_dict(batch, m).iter().map(|v| modifier_flags(v)).collect()).collect(),
+        };
+        let (recs, start) = records_by_provider(batch, &look);
         let providers = batch.provider.dict();
         let specialty_names = text_dict(batch, col::PROVIDER_SPECIALTY);
-        let claim_ids = text_dict(batch, col::CLAIM_ID);
-        let patient_ids = text_dict(batch, col::PATIENT_ID);
         let name = |dict: &Dict, id: u32| ImmutableString::from(dict.get(id as usize));
-        let distinct = |mut ids: Vec<u32>, dict: &Dict| -> HashSet<ImmutableString> {
+        let distinct = |mut ids: Vec<u32>| -> u64 {
             ids.sort_unstable();
             ids.dedup();
-            ids.into_iter().map(|id| name(dict, id)).collect()
+            ids.len() as u64
         };
-        let mut out = ProviderPartials::default();
-        for (id, a) in accs.into_iter().enumerate() {
-            if a.lines == 0 {
-                continue;
-            }
-            let part = ProviderPartial {
-                specialties: a.specialties.into_iter().map(|(s, n)| (name(specialty_names, s).to_string(), n)).collect(),
-                lines: a.lines,
-                charged_lines: a.charged_lines,
-                charge_cents: a.charge_cents,
-                units_milli: a.units_milli,
-                claims: distinct(a.claims, claim_ids),
-                patients: distinct(a.patients, patient_ids),
-                codes: a.codes.into_iter().map(|(c, t)| (name(codes, c).to_string(), t)).collect(),
-                days: a.days.into_iter().collect(),
-            };
-            out.providers.insert(providers.get(id).to_string(), part);
-        }
+        let parts: Vec<(String, ProviderPartial)> = (0..providers.len())
+            .into_par_iter()
+            .filter(|&p| start[p + 1] > start[p])
+            .map(|p| {
+                let a = accumulate(&recs[start[p]..start[p + 1]], &look);
+                let part = ProviderPartial {
+                    specialties: a.specialties.into_iter().map(|(s, n)| (name(specialty_names, s).to_string(), n)).collect(),
+                    lines: a.lines,
+                    charged_lines: a.charged_lines,
+                    charge_cents: a.charge_cents,
+                    units_milli: a.units_milli,
+                    claims: distinct(a.claims),
+                    patients: distinct(a.patients),
+                    codes: a.codes.into_iter().map(|(c, t)| (name(codes, c).to_string(), t)).collect(),
+                    days: a.days.into_iter().collect(),
+                };
+                (providers[p].to_string(), part)
+            })
+            .collect();
+        let out = ProviderPartials { providers: parts.into_iter().collect() };
+        tracing::debug!(secs = started.elapsed().as_secs_f64(), providers = out.providers.len(), "provider partials");
         out
     }
 

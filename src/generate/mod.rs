@@ -514,6 +514,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Manifest> {
         mue_codes = pools.mue_codes.len(),
         addons = pools.addons.len(),
         icd_billable = pools.icd_billable.len(),
+        leie_npis = pools.leie_npis.len(),
         secs = started.elapsed().as_secs_f64(),
         "reference tables and generator pools loaded"
     );

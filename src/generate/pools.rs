@@ -208,7 +208,7 @@ impl Pools {
                     }
                     None => false,
                 }
-            } else if name.contains("leie") {
+            } else if name.contains("leie") || name.contains("exclu") || path.parent().is_some_and(|d| d.ends_with("leie")) {
                 match read_table(path, &["npi"], None)? {
                     Some(df) => {
                         pools.leie_npis.extend(strs(&df, "npi")?.into_iter().flatten().filter(|n| n.len() == 10 && n != "0000000000"));

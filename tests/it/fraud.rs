@@ -509,8 +509,32 @@ mod partials {
         records.iter().map(|r| (r.npi.clone(), r.specialty.clone(), r.aggregates.iter().map(|d| format!("{d:?}")).collect())).collect()
     }
 
+    /// Merges `pieces` left to right and right to left (the merge is associative and
+    /// commutative, so both must give the same partials).
+    fn merged_both_ways(pieces: &[ProviderPartials]) -> (ProviderPartials, ProviderPartials) {
+        let mut forward = ProviderPartials::default();
+        for p in pieces.iter().cloned() {
+            forward.merge(p);
+        }
+        let mut backward = pieces.last().unwrap().clone();
+        for p in pieces.iter().rev().skip(1).cloned() {
+            let mut acc = p;
+            acc.merge(backward);
+            backward = acc;
+        }
+        (forward, backward)
+    }
+
+    /// The partials with the distinct claim and patient counts blanked.
+    fn without_distinct_counts(mut p: ProviderPartials) -> ProviderPartials {
+        for part in p.providers.values_mut() {
+            (part.claims, part.patients) = (0, 0);
+        }
+        p
+    }
+
     #[test]
-    fn partials_merged_across_any_split_give_exactly_the_whole_batch_records() {
+    fn partials_merged_across_any_patient_split_give_exactly_the_whole_batch_records() {
         let (frame, sources, refdata) = generated();
         let whole = partials_of(&frame, &sources, &refdata);
         let records = provider_records(&whole, &refdata, None);
@@ -520,23 +544,13 @@ mod partials {
         assert!(records.iter().any(|r| !r.indicators.addon_ratios.is_empty()));
 
         let patients = frame.column("patient_id").unwrap().str().unwrap().clone();
-        let by_patient = |r: usize| (fnv(patients.get(r).unwrap_or("")) % 4) as usize;
-        // Rows dealt round-robin: claims, patients and dates all span several parts.
-        let by_row = |r: usize| r % 3;
-        for (name, parts) in [("patient hash", split(&frame, 4, by_patient)), ("row", split(&frame, 3, by_row))] {
+        let patient = |r: usize| patients.get(r).unwrap_or("").to_string();
+        let by_patient_4 = |r: usize| (fnv(&patient(r)) % 4) as usize;
+        let by_patient_7 = |r: usize| (fnv(&format!("salt{}", patient(r))) % 7) as usize;
+        for (name, parts) in [("patient hash, 4 parts", split(&frame, 4, by_patient_4)), ("salted patient hash, 7 parts", split(&frame, 7, by_patient_7))] {
             assert_eq!(parts.iter().map(|p| p.height()).sum::<usize>(), frame.height());
             let pieces: Vec<ProviderPartials> = parts.iter().map(|p| partials_of(p, &sources, &refdata)).collect();
-            // Left to right, and right to left: the merge is associative and commutative.
-            let mut forward = ProviderPartials::default();
-            for p in pieces.iter().cloned() {
-                forward.merge(p);
-            }
-            let mut backward = pieces.last().unwrap().clone();
-            for p in pieces.iter().rev().skip(1).cloned() {
-                let mut acc = p;
-                acc.merge(backward);
-                backward = acc;
-            }
+            let (forward, backward) = merged_both_ways(&pieces);
             assert!(forward == whole, "{name}: merged partials differ from the whole batch's");
             assert!(backward == whole, "{name}: merged the other way, partials differ");
             let merged = provider_records(&forward, &refdata, None);
@@ -545,6 +559,16 @@ mod partials {
                 assert!(m.indicators == w.indicators, "{name}: indicators of {} differ", w.npi);
             }
         }
+
+        // Rows dealt round-robin, so claims, patients and dates all span parts: everything but
+        // the distinct claim and patient counts (which assume a patient split) still merges
+        // exactly, and those counts come out larger, not silently equal.
+        let pieces: Vec<ProviderPartials> = split(&frame, 3, |r| r % 3).iter().map(|p| partials_of(p, &sources, &refdata)).collect();
+        let (forward, backward) = merged_both_ways(&pieces);
+        assert!(forward == backward, "row split: merge order matters");
+        let over = |p: &ProviderPartials| p.providers.values().map(|x| x.claims + x.patients).sum::<u64>();
+        assert!(over(&forward) > over(&whole), "row split should count spanning claims once per part");
+        assert!(without_distinct_counts(forward) == without_distinct_counts(whole.clone()), "row split: sums and keyed totals differ");
 
         // The partials survive a serialization round trip (how partitions travel).
         let json = serde_json::to_string(&whole).unwrap();
@@ -592,6 +616,33 @@ mod partials {
                 (npis.get(i).unwrap_or("").to_string(), values)
             })
             .collect()
+    }
+
+    /// Distinct counts are the patient-partitioned batch's, not multiplicities: a provider
+    /// with one patient and two claims of three lines each.
+    #[test]
+    fn claim_and_patient_counts_are_distinct_and_add_across_patient_partitions() {
+        let rows = [
+            "C1,P1,1234567893,2024-01-02,99213",
+            "C1,P1,1234567893,2024-01-02,36415",
+            "C2,P1,1234567893,2024-01-03,99213",
+            "C3,P2,1234567893,2024-01-02,99214",
+        ];
+        let refdata = claimlint::rules::load_refdata(&repo_root().join("rules"), None).unwrap();
+        let of = |rows: &[&str]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("claims.csv");
+            let body: Vec<String> = rows.iter().map(|r| format!("{r},1,100")).collect();
+            std::fs::write(&path, format!("claim_id,patient_id,rendering_npi,service_date_from,procedure_code,units,charge_amount\n{}\n", body.join("\n"))).unwrap();
+            let loaded = load_claims(&[path], &AliasMap::builtin()).unwrap();
+            ProviderPartials::from_batch(&loaded.batch, &refdata)
+        };
+        let whole = of(&rows);
+        let p = &whole.providers["1234567893"];
+        assert_eq!((p.lines, p.claims, p.patients, p.days.len()), (4, 3, 2, 2));
+        let mut merged = of(&rows[..3]);
+        merged.merge(of(&rows[3..]));
+        assert!(merged == whole);
     }
 
     #[test]
