@@ -5,7 +5,7 @@
 //! edits) are made once per distinct (value, day) pair present in the batch, in a table shared
 //! by every rule of the run, so a kernel's per-record work is a few array reads.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hashbrown::HashMap;
@@ -24,37 +24,68 @@ use crate::schema::col;
 const MAX_CELLS: usize = 48 << 20;
 
 /// Values of `f(id, day)` for the (id, day) pairs a batch holds, computed once each, in
-/// parallel; a dense table when ids × days is small enough, else a memo.
+/// parallel. Each id keeps cells for the days from its first to its last marked one only (a
+/// rare code is billed on a few days, a common one on many), so the table stays small; past
+/// `MAX_CELLS` lookups are memoised instead.
 pub enum DayTable<V> {
-    Dense { min_day: i32, span: usize, cells: Vec<Option<V>> },
+    Dense { first: Vec<i32>, offset: Vec<usize>, cells: Vec<Option<V>> },
     Memo(Mutex<HashMap<(u32, i32), V>>),
 }
 
 impl<V: Clone + Send + Sync> DayTable<V> {
-    /// `pairs(mark)` calls `mark(id, day)` for every pair that may be looked up.
-    fn build(ids: usize, days: (i32, i32), pairs: impl Fn(&(dyn Fn(u32, i32) + Sync)) + Sync, f: impl Fn(u32, i32) -> V + Sync) -> Self {
-        let span = (days.1 - days.0 + 1).max(1) as usize;
-        if ids.saturating_mul(span) > MAX_CELLS {
-            return DayTable::Memo(Mutex::new(HashMap::new()));
-        }
-        let needed: Vec<AtomicU8> = (0..ids * span).map(|_| AtomicU8::new(0)).collect();
+    /// `pairs(mark)` calls `mark(id, day)` for every pair that may be looked up; it is called
+    /// twice (day ranges, then the cells needed).
+    fn build(ids: usize, pairs: impl Fn(&(dyn Fn(u32, i32) + Sync)) + Sync, f: impl Fn(u32, i32) -> V + Sync) -> Self {
+        let lo: Vec<AtomicI32> = (0..ids).map(|_| AtomicI32::new(i32::MAX)).collect();
+        let hi: Vec<AtomicI32> = (0..ids).map(|_| AtomicI32::new(i32::MIN)).collect();
         pairs(&|id, day| {
-            if let Some(cell) = needed.get(id as usize * span + (day - days.0) as usize) {
-                cell.store(1, Ordering::Relaxed);
+            if let (Some(l), Some(h)) = (lo.get(id as usize), hi.get(id as usize)) {
+                l.fetch_min(day, Ordering::Relaxed);
+                h.fetch_max(day, Ordering::Relaxed);
             }
         });
-        let cells: Vec<Option<V>> = (0..ids * span)
+        let first: Vec<i32> = lo.into_iter().map(AtomicI32::into_inner).collect();
+        let last: Vec<i32> = hi.into_iter().map(AtomicI32::into_inner).collect();
+        let mut offset = Vec::with_capacity(ids + 1);
+        let mut total = 0usize;
+        for (l, h) in first.iter().zip(&last) {
+            offset.push(total);
+            if l <= h {
+                total += (h - l + 1) as usize;
+            }
+        }
+        offset.push(total);
+        if total > MAX_CELLS {
+            return DayTable::Memo(Mutex::new(HashMap::new()));
+        }
+        let needed: Vec<AtomicU8> = (0..total).map(|_| AtomicU8::new(0)).collect();
+        pairs(&|id, day| {
+            let id = id as usize;
+            if id < ids {
+                needed[offset[id] + (day - first[id]) as usize].store(1, Ordering::Relaxed);
+            }
+        });
+        // Cell i belongs to the id whose offset range holds it.
+        let cells: Vec<Option<V>> = (0..ids)
             .into_par_iter()
-            .map(|i| (needed[i].load(Ordering::Relaxed) == 1).then(|| f((i / span) as u32, days.0 + (i % span) as i32)))
+            .flat_map_iter(|id| {
+                let (a, b) = (offset[id], offset[id + 1]);
+                let (needed, f, first) = (&needed, &f, first[id]);
+                (a..b).map(move |i| (needed[i].load(Ordering::Relaxed) == 1).then(|| f(id as u32, first + (i - a) as i32)))
+            })
             .collect();
-        DayTable::Dense { min_day: days.0, span, cells }
+        DayTable::Dense { first, offset, cells }
     }
 
     fn get(&self, id: u32, day: i32, f: impl FnOnce() -> V) -> V {
         match self {
-            DayTable::Dense { min_day, span, cells } => {
-                let i = id as usize * span + (day - min_day) as usize;
-                match cells.get(i).and_then(|c| c.as_ref()) {
+            DayTable::Dense { first, offset, cells } => {
+                let id = id as usize;
+                let cell = (id + 1 < offset.len() && day >= first[id])
+                    .then(|| offset[id] + (day - first[id]) as usize)
+                    .filter(|&i| i < offset[id + 1])
+                    .and_then(|i| cells[i].as_ref());
+                match cell {
                     Some(v) => v.clone(),
                     None => f(),
                 }
@@ -127,7 +158,6 @@ impl DxIds {
 /// Work shared by the kernels of one run.
 #[derive(Default)]
 pub struct KernelCache {
-    days: OnceLock<(i32, i32)>,
     dx: OnceLock<DxIds>,
     icd: OnceLock<DayTable<IcdStatus>>,
     /// MCE flags of a (code, day) as bits of `mce_names`.
@@ -140,14 +170,6 @@ pub struct KernelCache {
 }
 
 impl KernelCache {
-    fn days(&self, batch: &Batch) -> (i32, i32) {
-        *self.days.get_or_init(|| {
-            let days = batch.days(col::SERVICE_DATE_FROM).unwrap_or(&[]);
-            let present = || days.par_iter().copied().filter(|&d| d != crate::batch::NO_DAY);
-            (present().min().unwrap_or(0), present().max().unwrap_or(0))
-        })
-    }
-
     fn dx(&self, batch: &Batch) -> &DxIds {
         self.dx.get_or_init(|| DxIds::build(batch))
     }
@@ -173,7 +195,7 @@ impl KernelCache {
     fn icd(&self, batch: &Batch, rd: &RefData) -> &DayTable<IcdStatus> {
         self.icd.get_or_init(|| {
             let dx = self.dx(batch);
-            DayTable::build(dx.len(), self.days(batch), |mark| self.mark_claim_dx(batch, mark), |id, d| {
+            DayTable::build(dx.len(), |mark| self.mark_claim_dx(batch, mark), |id, d| {
                 rd.icd10_status(dx.code(batch, id), from_days(d))
             })
         })
@@ -195,7 +217,7 @@ impl KernelCache {
     fn mce(&self, batch: &Batch, rd: &RefData) -> &DayTable<u64> {
         self.mce.get_or_init(|| {
             let dx = self.dx(batch);
-            DayTable::build(dx.len(), self.days(batch), |mark| self.mark_claim_dx(batch, mark), |id, d| self.mce_of(rd, dx.code(batch, id), d))
+            DayTable::build(dx.len(), |mark| self.mark_claim_dx(batch, mark), |id, d| self.mce_of(rd, dx.code(batch, id), d))
         })
     }
 
@@ -230,7 +252,7 @@ impl KernelCache {
 
     fn mue(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<(u32, u8)>> {
         self.mue.get_or_init(|| {
-            DayTable::build(Self::codes(batch), self.days(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
+            DayTable::build(Self::codes(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
                 rd.mue(procedure_code(batch, id), from_days(d)).map(|e| (e.units, e.mai))
             })
         })
@@ -238,7 +260,7 @@ impl KernelCache {
 
     fn addon(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<Arc<AddOnEdit>>> {
         self.addon.get_or_init(|| {
-            DayTable::build(Self::codes(batch), self.days(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
+            DayTable::build(Self::codes(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
                 rd.addon(procedure_code(batch, id), from_days(d)).map(Arc::new)
             })
         })
