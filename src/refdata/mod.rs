@@ -413,6 +413,19 @@ impl RefData {
         self.ptp.pick(dos).map(|t| t.hit_indicators(codes, dos)).unwrap_or_default()
     }
 
+    /// [`RefData::ptp_hit_indicators`] for procedure codes packed with [`RefData::pack_procedure_code`]
+    /// and a day number (days since 1970-01-01); hits are appended to `out`.
+    pub fn ptp_packed_hit_indicators(&self, packed: &[Option<u32>], day: i32, out: &mut Vec<(usize, usize, u8)>) {
+        if let Some(t) = self.ptp.pick(crate::dates::from_days(day)) {
+            t.packed_hit_indicators(packed, day, out);
+        }
+    }
+
+    /// A procedure code as the NCCI tables key it; `None` for what no table can hold.
+    pub fn pack_procedure_code(code: &str) -> Option<u32> {
+        compact::pack_hcpcs(code)
+    }
+
     /// Whether `code` is column 1 of an edit in any loaded PTP release, on any date.
     pub fn ptp_column1_anywhere(&self, code: &str) -> bool {
         self.ptp.iter().any(|t| t.is_column1(code))

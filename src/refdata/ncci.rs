@@ -182,9 +182,17 @@ impl PtpIndex {
         out
     }
 
-    fn each_hit<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate, mut f: impl FnMut(usize, usize, &PtpRow)) {
-        let d = day(dos);
+    fn each_hit<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate, f: impl FnMut(usize, usize, &PtpRow)) {
         let packed: Vec<Option<u32>> = codes.iter().map(|c| compact::pack_hcpcs(c.as_ref())).collect();
+        self.each_packed_hit(&packed, day(dos), f)
+    }
+
+    /// As [`PtpIndex::hit_indicators`], for codes already packed (`pack_code`) and a day number.
+    pub fn packed_hit_indicators(&self, packed: &[Option<u32>], dos: Day, out: &mut Vec<(usize, usize, u8)>) {
+        self.each_packed_hit(packed, dos, |i, j, r| out.push((i, j, r.ind)));
+    }
+
+    fn each_packed_hit(&self, packed: &[Option<u32>], d: Day, mut f: impl FnMut(usize, usize, &PtpRow)) {
         for (i, a) in packed.iter().enumerate() {
             let Some(a) = *a else { continue };
             let run = self.col1_rows(a);

@@ -136,3 +136,15 @@ fn docs_rules_md_tables_are_generated_from_the_code() {
     }
     assert!(filled == text, "docs/rules.md is stale: run `CLAIMLINT_UPDATE_DOCS=1 cargo test docs_` to regenerate it");
 }
+
+#[test]
+fn day_numbers_count_from_1970() {
+    use chrono::NaiveDate;
+    use claimlint::dates::{epoch, from_days, to_days};
+    assert_eq!(from_days(0), epoch());
+    assert_eq!(from_days(19_723), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    assert_eq!(from_days(-1), NaiveDate::from_ymd_opt(1969, 12, 31).unwrap());
+    for d in [-700_000, -1, 0, 1, 19_723, 60_000] {
+        assert_eq!(to_days(from_days(d)), d);
+    }
+}

@@ -134,13 +134,21 @@ fn leaf_rows(sel: &Selector, cx: &SelectCtx) -> Vec<bool> {
                 }
             })
             .collect(),
-        Selector::DaysBetween { from, to, more_than } => (0..n)
-            .into_par_iter()
-            .map(|r| {
-                let (Some(a), Some(b)) = (batch.date_days(*from, r), batch.date_days(*to, r)) else { return false };
-                cx.threshold(r, more_than).is_some_and(|t| f64::from(b - a) > t)
-            })
-            .collect(),
+        Selector::DaysBetween { from, to, more_than } => {
+            // No gap at or under the smallest limit any payer sets can exceed its own limit.
+            let floor = match more_than {
+                Threshold::Value(v) => *v,
+                Threshold::Param(p) => cx.param_values(p).into_iter().filter_map(as_f64).fold(f64::INFINITY, f64::min),
+            };
+            (0..n)
+                .into_par_iter()
+                .map(|r| {
+                    let (Some(a), Some(b)) = (batch.date_days(*from, r), batch.date_days(*to, r)) else { return false };
+                    let gap = f64::from(b - a);
+                    gap > floor && cx.threshold(r, more_than).is_some_and(|t| gap > t)
+                })
+                .collect()
+        }
         Selector::HasParam(name) => (0..n).into_par_iter().map(|r| cx.param(r, name).is_some()).collect(),
         Selector::Kernel(k) => kernels::rows(k, cx),
     }

@@ -165,8 +165,7 @@ pub struct KernelCache {
     mce_names: Mutex<Vec<String>>,
     mue: OnceLock<DayTable<Option<(u32, u8)>>>,
     addon: OnceLock<DayTable<Option<Arc<AddOnEdit>>>>,
-    /// Per procedure-code id: column 1 of some PTP edit (id 0, blank, is not).
-    ptp_column1: OnceLock<Vec<bool>>,
+    ptp_codes: OnceLock<(Vec<Option<u32>>, Vec<bool>)>,
 }
 
 impl KernelCache {
@@ -243,11 +242,17 @@ impl KernelCache {
         batch.dict(col::PROCEDURE_CODE).map_or(1, |d| d.len())
     }
 
-    fn ptp_column1(&self, batch: &Batch, rd: &RefData) -> &[bool] {
-        self.ptp_column1.get_or_init(|| match batch.dict(col::PROCEDURE_CODE) {
-            Some(d) => (0..d.len()).into_par_iter().map(|id| id != 0 && rd.ptp_column1_anywhere(&d[id])).collect(),
-            None => vec![false],
-        })
+    /// Per procedure-code id: the code packed as the PTP table keys it, and whether it is column
+    /// 1 of some edit (a patient-day without such a code has no PTP hit).
+    fn ptp_codes(&self, batch: &Batch, rd: &RefData) -> (&[Option<u32>], &[bool]) {
+        let (packed, column1) = self.ptp_codes.get_or_init(|| match batch.dict(col::PROCEDURE_CODE) {
+            Some(d) => (0..d.len())
+                .into_par_iter()
+                .map(|id| if id == 0 { (None, false) } else { (RefData::pack_procedure_code(&d[id]), rd.ptp_column1_anywhere(&d[id])) })
+                .unzip(),
+            None => (vec![None], vec![false]),
+        });
+        (packed, column1)
     }
 
     fn mue(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<(u32, u8)>> {
@@ -281,15 +286,17 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             if !rd.has_table("ptp") {
                 return vec![false; batch.len];
             }
-            let column1 = cache.ptp_column1(batch, rd);
+            let (packed, column1) = cache.ptp_codes(batch, rd);
             per_group(cx, &batch.patient_days, |rows, out| {
-            if rows.len() < 2 || !rows.iter().any(|&r| column1[batch.text_id(col::PROCEDURE_CODE, r as usize) as usize]) {
+            let code = |r: u32| batch.text_id(col::PROCEDURE_CODE, r as usize) as usize;
+            if rows.len() < 2 || !rows.iter().any(|&r| column1[code(r)]) {
                 return;
             }
             let anchor = rows[0] as usize;
             let Some(day) = day_of(rows[0]) else { return };
-            let codes: Vec<&str> = rows.iter().map(|&r| batch.text(col::PROCEDURE_CODE, r as usize)).collect();
-            let hits = rd.ptp_hit_indicators(&codes, from_days(day));
+            let codes: Vec<Option<u32>> = rows.iter().map(|&r| packed[code(r)]).collect();
+            let mut hits = Vec::new();
+            rd.ptp_packed_hit_indicators(&codes, day, &mut hits);
             if hits.is_empty() {
                 return;
             }
@@ -400,8 +407,8 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             per_group(cx, &batch.claims, |rows, out| {
                 let anchor = rows[0] as usize;
                 let (Some(day), Some(birth)) = (earliest(batch, rows), batch.date_days(col::PATIENT_BIRTH_DATE, anchor)) else { return };
-                let on = from_days(day);
-                let age = crate::dates::age_on(from_days(birth), on);
+                // The age only matters for a diagnosis with an age-group flag, which few have.
+                let age = OnceLock::new();
                 let hit = slots.iter().any(|&slot| {
                     let id = dx.id(batch, slot_index(slot), anchor);
                     if id == 0 {
@@ -410,6 +417,8 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                     let flags = table.get(id, day, || cache.mce_of(rd, dx.code(batch, id), day));
                     flags & any_group != 0
                         && group_bits.iter().any(|(group, bit)| {
+                            let on = from_days(day);
+                            let age = *age.get_or_init(|| crate::dates::age_on(from_days(birth), on));
                             flags & bit != 0 && rd.mce_age_range(group, on).is_some_and(|r| age < i64::from(r.min) || age > i64::from(r.max))
                         })
                 });
