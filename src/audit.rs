@@ -79,6 +79,8 @@ pub struct AuditResult {
     pub profile: Vec<run::RuleProfile>,
     /// With `verify_selectors`: findings a selector would have dropped.
     pub selector_misses: Vec<Finding>,
+    /// Edits bypassed by a modifier or an exception, per rule and reason and per provider.
+    pub bypasses: crate::vocab::Bypasses,
     /// The reference tables loaded: name, files and releases.
     pub reference_tables: Vec<TableUse>,
     pub diagnostics: Vec<Diagnostic>,
@@ -160,6 +162,7 @@ pub fn audit_loaded(loaded: load::LoadedClaims, opts: &AuditOptions, keep: impl 
         not_run: output.not_run,
         profile: output.profile,
         selector_misses: output.selector_misses,
+        bypasses: output.bypasses,
         reference_tables: table_uses(&refdata),
         diagnostics: ruleset.diagnostics,
         rules,
@@ -242,6 +245,15 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
                 Some(r) => format!("{}:{r}", i.source),
                 None => i.source.clone(),
             },
+            // A value that cannot be read makes the claim unprocessable.
+            denial: Some(crate::vocab::Denial {
+                group: "CO".into(),
+                carc: "16".into(),
+                rarc: vec!["MA130".into()],
+                label: "claim data unreadable; returned as unprocessable".into(),
+                source: "X12 Claim Adjustment Reason Code and Remittance Advice Remark Code lists".into(),
+            }),
+            fix: None,
         })
         .collect()
 }
