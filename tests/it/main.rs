@@ -5,6 +5,7 @@ mod support;
 mod engine;
 mod extrapolation;
 mod federal;
+mod fix;
 mod findings_fixed;
 mod fraud;
 mod fraud_stats;
