@@ -16,5 +16,6 @@ mod packs;
 mod ratstats;
 mod refdata;
 mod remit;
+mod report;
 mod samples;
 mod x12;
