@@ -124,3 +124,34 @@ fn coverage_lists_each_rule_with_its_bypasses_and_the_rules_not_run() {
     let html = render_compliance(&r, None, &environment(None).unwrap()).unwrap();
     assert!(html.contains("not run: needs ptp"));
 }
+
+#[test]
+fn every_shipped_rule_names_a_denial() {
+    let rules = repo_root().join("rules");
+    let engine = claimlint::rules::new_engine(Default::default(), &claimlint::rules::load_refdata(&rules, None).unwrap());
+    let set = claimlint::rules::load_rules(&engine, &rules).unwrap();
+    assert!(set.rules.len() >= 30);
+    for r in &set.rules {
+        let m = r.meta();
+        let d = m.denial.as_ref().unwrap_or_else(|| panic!("{}: no denial block", m.id));
+        assert!(["CO", "PR", "OA", "PI"].contains(&d.group.as_str()) && !d.carc.is_empty() && !d.label.is_empty() && !d.source.is_empty(), "{}: {d:?}", m.id);
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared/data (codes/rarc_codes.csv)"]
+fn every_remark_code_of_the_shipped_rules_is_on_the_published_list() {
+    let list = std::fs::read_to_string(crate::common::shared_data("codes/rarc_codes.csv")).unwrap();
+    let known: HashSet<&str> = list.lines().skip(1).map(str::trim).collect();
+    let rules = repo_root().join("rules");
+    let engine = claimlint::rules::new_engine(Default::default(), &claimlint::rules::load_refdata(&rules, None).unwrap());
+    let set = claimlint::rules::load_rules(&engine, &rules).unwrap();
+    let mut checked = 0;
+    for r in &set.rules {
+        for code in r.meta().denial.iter().flat_map(|d| d.rarc.iter()) {
+            assert!(known.contains(code.as_str()), "{}: {code} is not on rarc_codes.csv", r.meta().id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} remark codes");
+}
