@@ -37,9 +37,17 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// The columns after `location`: the denial a payer would send and the proposed fix. Codes are
+/// joined with `|` (RARCs, and a fix's choices).
+pub const DENIAL_AND_FIX_COLUMNS: [&str; 8] =
+    ["denial", "rarc", "denial_label", "fix_kind", "fix_field", "fix_current", "fix_proposed", "fix_note"];
+
 pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
     let text = |f: fn(&Finding) -> &str| findings.iter().map(f).collect::<Vec<&str>>();
+    let owned = |f: &dyn Fn(&Finding) -> Option<String>| findings.iter().map(f).collect::<Vec<Option<String>>>();
+    let fix_text = |f: fn(&crate::vocab::Fix) -> &str| findings.iter().map(|x| x.fix.as_ref().map(f)).collect::<Vec<Option<&str>>>();
     let n = findings.len();
+    let [denial, rarc, label, kind, field, current, proposed, note] = DENIAL_AND_FIX_COLUMNS.map(PlSmallStr::from_static);
     Ok(DataFrame::new(
         n,
         vec![
@@ -56,6 +64,14 @@ pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
             Column::new("patient_id".into(), text(|f| &f.patient_id)),
             Column::new("service_date".into(), text(|f| &f.service_date)),
             Column::new("location".into(), text(|f| &f.location)),
+            Column::new(denial, owned(&|f| f.denial.as_ref().map(|d| d.code()))),
+            Column::new(rarc, owned(&|f| f.denial.as_ref().map(|d| d.rarc.join("|")))),
+            Column::new(label, owned(&|f| f.denial.as_ref().map(|d| d.label.clone()))),
+            Column::new(kind, owned(&|f| f.fix.as_ref().map(|x| x.kind.as_str().to_string()))),
+            Column::new(field, fix_text(|x| &x.field)),
+            Column::new(current, fix_text(|x| &x.current)),
+            Column::new(proposed, owned(&|f| f.fix.as_ref().map(|x| x.proposed.join("|")))),
+            Column::new(note, fix_text(|x| &x.note)),
         ],
     )?)
 }

@@ -15,6 +15,7 @@ pub mod dates;
 pub mod docs;
 pub mod extrapolation;
 pub mod findings;
+pub mod fix;
 pub mod fraud;
 pub mod generate;
 pub mod load;

@@ -71,6 +71,12 @@ pub struct Finding {
     pub service_date: String,
     /// `file:row` of the line in the input, so a biller can find it.
     pub location: String,
+    /// What the payer would send back: the rule's denial codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denial: Option<Denial>,
+    /// A correction the rule proposes, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -94,6 +100,124 @@ pub struct Denial {
     pub label: String,
     #[serde(default)]
     pub source: String,
+}
+
+impl Denial {
+    /// `CO-236`: the group and reason code as remittances print them.
+    pub fn code(&self) -> String {
+        format!("{}-{}", self.group, self.carc)
+    }
+}
+
+/// Whether a fix can be applied without a person (ruff's "safe" and "unsafe" fixes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Cannot change what the claim says, e.g. code formatting.
+    Safe,
+    /// Needs a person to confirm, or to choose among the values, or to decide with no value.
+    Suggested,
+}
+
+impl FixKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Safe => "safe",
+            FixKind::Suggested => "suggested",
+        }
+    }
+}
+
+/// A correction a finding proposes for one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// The canonical column to change; empty for advice that names no field.
+    pub field: String,
+    /// The field's value as audited.
+    pub current: String,
+    /// One value to apply, several to choose from, or none when only a person can decide
+    /// (for example a modifier that asserts a clinical fact).
+    pub proposed: Vec<String>,
+    pub kind: FixKind,
+    /// What to change or check, in words.
+    pub note: String,
+}
+
+impl Fix {
+    /// Whether `claimlint fix` applies it: a field and exactly one value, safe or (with
+    /// `--suggested`) suggested.
+    pub fn applies(&self, suggested: bool) -> bool {
+        !self.field.is_empty() && self.proposed.len() == 1 && (self.kind == FixKind::Safe || suggested)
+    }
+}
+
+/// Edits a rule would have made but did not, because a modifier or an exception bypassed them,
+/// counted per reason (the modifier, or the script's word for the exception). Not findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BypassCount {
+    pub rule_id: String,
+    pub reason: String,
+    pub count: u64,
+}
+
+/// As [`BypassCount`], for one provider (rendering NPI, else billing NPI).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderBypass {
+    pub provider_npi: String,
+    pub rule_id: String,
+    pub reason: String,
+    pub count: u64,
+}
+
+/// Every bypass of a run, per rule and reason and per provider, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bypasses {
+    pub by_rule: Vec<BypassCount>,
+    pub by_provider: Vec<ProviderBypass>,
+}
+
+impl Bypasses {
+    /// Adds another partition's counts (counts of the same rule, reason and provider are
+    /// summed), keeping the stable order.
+    pub fn merge(&mut self, other: Bypasses) {
+        for b in other.by_rule {
+            match self.by_rule.iter_mut().find(|a| a.rule_id == b.rule_id && a.reason == b.reason) {
+                Some(a) => a.count += b.count,
+                None => self.by_rule.push(b),
+            }
+        }
+        let mut index: std::collections::HashMap<(String, String, String), usize> = self
+            .by_provider
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ((a.provider_npi.clone(), a.rule_id.clone(), a.reason.clone()), i))
+            .collect();
+        for b in other.by_provider {
+            match index.get(&(b.provider_npi.clone(), b.rule_id.clone(), b.reason.clone())) {
+                Some(&i) => self.by_provider[i].count += b.count,
+                None => {
+                    index.insert((b.provider_npi.clone(), b.rule_id.clone(), b.reason.clone()), self.by_provider.len());
+                    self.by_provider.push(b);
+                }
+            }
+        }
+        self.by_rule.sort_by(|a, b| (&a.rule_id, &a.reason).cmp(&(&b.rule_id, &b.reason)));
+        self.by_provider.sort_by(|a, b| (&a.provider_npi, &a.rule_id, &a.reason).cmp(&(&b.provider_npi, &b.rule_id, &b.reason)));
+    }
+
+    pub fn total(&self, rule_id: &str) -> u64 {
+        self.by_rule.iter().filter(|b| b.rule_id == rule_id).map(|b| b.count).sum()
+    }
+
+    /// A provider's bypasses of one rule whose reason is one of `reasons` (e.g. 59, XE, XS,
+    /// XP, XU for the modifier-59 bypass rate).
+    pub fn provider_count(&self, npi: &str, rule_id: &str, reasons: &[&str]) -> u64 {
+        self.by_provider
+            .iter()
+            .filter(|b| b.provider_npi == npi && b.rule_id == rule_id && reasons.iter().any(|r| r.eq_ignore_ascii_case(&b.reason)))
+            .map(|b| b.count)
+            .sum()
+    }
 }
 
 /// A value that could not be read, or a structural problem in an input file. Becomes a

@@ -90,6 +90,8 @@ pub struct AuditResult {
     pub not_run: Vec<run::NotRun>,
     /// What each rule cost (`--profile`).
     pub profile: Vec<run::RuleProfile>,
+    /// Edits bypassed by a modifier or an exception, per rule and reason and per provider.
+    pub bypasses: crate::vocab::Bypasses,
     /// With `verify_selectors`: findings a selector would have dropped.
     pub selector_misses: Vec<Finding>,
     /// The reference tables loaded: name, files and releases.
@@ -187,6 +189,8 @@ pub struct PartitionAudit {
     pub selector_misses: Vec<Finding>,
     pub partials: fraud::ProviderPartials,
     pub counts: Counts,
+    /// Edits bypassed by a modifier or an exception (summed across partitions).
+    pub bypasses: crate::vocab::Bypasses,
 }
 
 /// Counts a partition contributes to the totals. Claims and patients are whole within a
@@ -271,6 +275,7 @@ pub fn audit_partition(prep: &Prepared, batch: &Arc<Batch>, issues: &[DataIssue]
         profile: output.profile,
         not_run: output.not_run,
         selector_misses: output.selector_misses,
+        bypasses: output.bypasses,
         partials,
         counts,
     })
@@ -315,6 +320,7 @@ pub fn reduce(
         }
         merged.partials.merge(p.partials);
         merged.counts.merge(p.counts);
+        merged.bypasses.merge(p.bypasses);
     }
     // A rule that failed on one partition has partial findings elsewhere: drop them all.
     let failed: HashSet<&str> = merged.failures.iter().map(|f| f.rule_id.as_str()).collect();
@@ -347,6 +353,7 @@ pub fn reduce(
     merged.failures.extend(output.failures);
     merged.failures.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
     profile.extend(output.profile);
+    merged.bypasses.merge(output.bypasses);
     merged.counts.evaluations += output.evaluations;
     findings::sort(&mut merged.findings);
 
@@ -359,6 +366,7 @@ pub fn reduce(
         not_run: merged.not_run,
         profile,
         selector_misses: merged.selector_misses,
+        bypasses: merged.bypasses,
         reference_tables: table_uses(&prep.refdata),
         phases: Vec::new(),
         diagnostics: prep.ruleset.diagnostics,
@@ -519,6 +527,15 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
                 Some(r) => format!("{}:{r}", i.source),
                 None => i.source.clone(),
             },
+            // A value that cannot be read makes the claim unprocessable.
+            denial: Some(crate::vocab::Denial {
+                group: "CO".into(),
+                carc: "16".into(),
+                rarc: vec!["MA130".into()],
+                label: "claim data unreadable; returned as unprocessable".into(),
+                source: "X12 Claim Adjustment Reason Code and Remittance Advice Remark Code lists".into(),
+            }),
+            fix: None,
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
 //! 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod fix_cmd;
 mod generate_cmd;
 mod peers_cmd;
 mod progress;
@@ -36,6 +37,8 @@ pub struct Cli {
 enum Command {
     /// Audit claim files (CSV, Parquet, NDJSON, X12 837) or folders of them.
     Audit(AuditArgs),
+    /// Write a corrected copy of claim files with the findings' safe (and, asked, suggested) fixes, and a change log.
+    Fix(fix_cmd::FixArgs),
     /// List, explain, check, test and scaffold rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -162,6 +165,7 @@ pub fn run() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Audit(args) => audit(args),
+        Command::Fix(args) => fix_cmd::run(args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Sample(args) => stats_cmd::sample(args),
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),

@@ -170,6 +170,7 @@ fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
     let mut diags = set.diagnostics.clone();
     for r in &set.rules {
         diags.extend(check::check_calls(&known, r));
+        diags.extend(check::check_denial(r));
     }
     diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     for d in &diags {

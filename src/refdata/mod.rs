@@ -467,6 +467,31 @@ impl RefData {
             .find_map(|(_, l)| l.description(code))
     }
 
+    /// Billable codes below a header code on `dos`, shortest first then in code order, at most
+    /// `limit` (the tabular list's children, e.g. M54.5 -> M54.50, M54.51, M54.59). Found by
+    /// trying each next character, so only codes the loaded tables know are visited.
+    pub fn icd10_billable_children(&self, code: &str, dos: NaiveDate, limit: usize) -> Vec<String> {
+        const NEXT: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let with_dot = |c: &str| if c.len() > 3 { format!("{}.{}", &c[..3], &c[3..]) } else { c.to_string() };
+        let mut out = Vec::new();
+        let mut level = vec![code.trim().replace('.', "").to_ascii_uppercase()];
+        while !level.is_empty() && out.len() < limit {
+            let mut next = Vec::new();
+            for parent in level.iter().filter(|p| p.len() < 7) {
+                for &ch in NEXT {
+                    let child = format!("{parent}{}", ch as char);
+                    match self.icd10_status(&child, dos) {
+                        IcdStatus::Valid if out.len() < limit => out.push(with_dot(&child)),
+                        IcdStatus::NotBillable => next.push(child),
+                        _ => {}
+                    }
+                }
+            }
+            level = next;
+        }
+        out
+    }
+
     /// MCE flags of the code's period covering `dos` ("female", "newborn", "manifestation",
     /// ...); empty when unflagged, not valid that day, or no MCE master is loaded.
     pub fn mce_flags(&self, code: &str, dos: NaiveDate) -> Vec<&str> {

@@ -23,11 +23,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("remit.html", include_str!("../../reports/remit.html.j2")),
 ];
 
+/// Rows of the provider tally shown in the compliance report.
+const MAX_TALLY_ROWS: usize = 50;
+
 /// Providers listed in the fraud-risk report; the ranking covers all of them.
 const MAX_HTML_PROVIDERS: usize = 1000;
 
-/// Findings shown row by row in the HTML; the full table is always in the findings file.
-const MAX_HTML_FINDINGS: usize = 5000;
+mod data;
+pub use data::{coverage, denial_table, CoverageRow, DenialRow};
 
 pub fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
     let mut env = Environment::new();
@@ -65,16 +68,6 @@ struct RuleRow<'a> {
     amount: f64,
 }
 
-#[derive(Serialize)]
-struct ClaimRow<'a> {
-    claim_id: &'a str,
-    payer_id: &'a str,
-    patient_id: &'a str,
-    provider_npi: &'a str,
-    amount: f64,
-    worst: &'static str,
-    findings: Vec<&'a Finding>,
-}
 
 #[derive(Serialize)]
 struct ReportContext<'a> {
@@ -87,14 +80,21 @@ struct ReportContext<'a> {
     by_severity: Vec<Tally>,
     by_category: Vec<Tally>,
     by_payer: Vec<Tally>,
+    /// Providers with the most findings; all of them are in the embedded data.
     by_provider: Vec<Tally>,
-    claims: Vec<ClaimRow<'a>>,
-    /// Findings about a provider as a whole, shown apart from the claims.
-    provider_findings: Vec<&'a Finding>,
+    providers_with_findings: usize,
+    claims_with_findings: usize,
+    provider_findings: usize,
     /// Rules not run because a reference table they require is not loaded.
     not_run: &'a [crate::rules::run::NotRun],
-    findings: &'a [Finding],
-    findings_truncated: usize,
+    findings_count: usize,
+    /// What a payer would send back: findings and dollars per denial code.
+    denials: Vec<DenialRow>,
+    /// Per rule: records checked, scripts run, findings, bypasses, or not run.
+    coverage: Vec<CoverageRow>,
+    /// The drill-down rows (claims, findings, provider findings) as compact JSON, built into
+    /// tables by the page's script a page at a time.
+    data: String,
     failures: &'a [crate::rules::run::RuleFailure],
     diagnostics: Vec<String>,
     max_rule_count: usize,
@@ -135,33 +135,8 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
     rules.sort_by(|a, b| b.count.cmp(&a.count).then(a.meta.id.cmp(&b.meta.id)));
     rules.dedup_by(|a, b| a.meta.id == b.meta.id);
 
-    let mut by_claim: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    let mut provider_findings: Vec<&Finding> = Vec::new();
-    for x in f {
-        if x.is_provider_level() {
-            provider_findings.push(x);
-        } else {
-            by_claim.entry(x.claim_id.as_str()).or_default().push(x);
-        }
-    }
-    let mut claims: Vec<ClaimRow> = by_claim
-        .into_iter()
-        .map(|(id, fs)| {
-            let first = fs[0];
-            let worst = fs.iter().map(|x| x.severity).max().map(|s| s.as_str()).unwrap_or("info");
-            ClaimRow {
-                claim_id: id,
-                payer_id: &first.payer_id,
-                patient_id: &first.patient_id,
-                provider_npi: &first.provider_npi,
-                amount: crate::vocab::amount_at_risk(fs.iter().copied()),
-                worst,
-                findings: fs,
-            }
-        })
-        .collect();
-    claims.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.claim_id.cmp(b.claim_id)));
-
+    let by_provider = tally(f, |x| x.provider_npi.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() });
+    let data = data::drilldown(result);
     let ctx = ReportContext {
         title: "Claims compliance report",
         generated: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
@@ -173,12 +148,15 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         by_severity: tally(f, |x| x.severity.as_str().to_string(), str::to_string),
         by_category: tally(f, |x| x.category.as_str().to_string(), str::to_string),
         by_payer: tally(f, |x| x.payer_id.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
-        by_provider: tally(f, |x| x.provider_npi.clone(), |k| if k.is_empty() { "(none)".into() } else { k.into() }),
-        claims,
-        provider_findings,
+        providers_with_findings: by_provider.len(),
+        by_provider: by_provider.into_iter().take(MAX_TALLY_ROWS).collect(),
+        claims_with_findings: data.claims,
+        provider_findings: data.provider_findings,
         not_run: &result.not_run,
-        findings: &f[..f.len().min(MAX_HTML_FINDINGS)],
-        findings_truncated: f.len().saturating_sub(MAX_HTML_FINDINGS),
+        findings_count: f.len(),
+        denials: denial_table(result),
+        coverage: coverage(result),
+        data: data.json,
         failures: &result.failures,
         diagnostics: result.diagnostics.iter().map(|d| d.to_string()).collect(),
         extrapolation,

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
-use super::context::{push, with_state};
+use super::context::{attach_fix, push, push_bypass, with_state, RawFix};
 use crate::batch::Batch;
 use crate::dates;
 use crate::schema::{col, COLUMNS};
+use crate::vocab::FixKind;
 
 /// A read-only view of one claim line. Cheap to clone: a shared batch and a row number.
 #[derive(Clone)]
@@ -109,6 +110,40 @@ fn is_blank(v: &Dynamic) -> bool {
     v.is_unit() || v.clone().into_immutable_string().map(|s| s.trim().is_empty()).unwrap_or(false)
 }
 
+/// A proposed value as text: strings as written, whole numbers without decimals ("2", not "2.0").
+pub(crate) fn value_text(v: &Dynamic) -> Option<String> {
+    if let Ok(x) = v.as_float() {
+        return Some(if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() });
+    }
+    if let Ok(i) = v.as_int() {
+        return Some(i.to_string());
+    }
+    v.clone().into_immutable_string().ok().map(|s| s.trim().to_string())
+}
+
+/// `fix(field, to, kind[, note])`: the field must be a canonical column; `to` a value or an
+/// array of values to choose from; a safe fix has exactly one value.
+fn make_fix(field: &str, to: &Dynamic, kind: &str, note: &str) -> Result<RawFix, Box<EvalAltResult>> {
+    let column = COLUMNS
+        .iter()
+        .position(|c| c.name == field)
+        .ok_or_else(|| format!("fix: `{field}` is not a canonical column (see `claimlint schema`)"))?;
+    let kind = match kind {
+        "safe" => FixKind::Safe,
+        "suggested" => FixKind::Suggested,
+        other => return Err(format!("fix: kind `{other}` is not \"safe\" or \"suggested\"").into()),
+    };
+    let proposed: Vec<String> = match to.clone().try_cast::<Array>() {
+        Some(list) => list.iter().map(|v| value_text(v).ok_or_else(|| "fix: a proposed value must be text or a number".to_string())).collect::<Result<_, _>>()?,
+        None if to.is_unit() => Vec::new(),
+        None => vec![value_text(to).ok_or("fix: a proposed value must be text or a number")?],
+    };
+    if kind == FixKind::Safe && proposed.len() != 1 {
+        return Err(format!("fix: a safe fix proposes exactly one value for `{field}` ({} given); offer choices as \"suggested\"", proposed.len()).into());
+    }
+    Ok(RawFix { field: Some(column), proposed, kind, note: note.to_string() })
+}
+
 /// Registers the rule API on an engine.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Line>("Line");
@@ -136,6 +171,23 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("flag_line", |ctx: NativeCallContext, l: Line, msg: &str, amount: i64| -> Res {
         push(&ctx, Some(l.row), msg, Some(amount as f64))
     });
+
+    // Fixes attach to the finding just reported; bypasses record an edit a modifier or an
+    // exception let through (not a finding).
+    engine.register_fn("fix", |ctx: NativeCallContext, field: &str, to: Dynamic, kind: &str| -> Res {
+        attach_fix(&ctx, make_fix(field, &to, kind, "")?)
+    });
+    engine.register_fn("fix", |ctx: NativeCallContext, field: &str, to: Dynamic, kind: &str, note: &str| -> Res {
+        attach_fix(&ctx, make_fix(field, &to, kind, note)?)
+    });
+    engine.register_fn("suggest", |ctx: NativeCallContext, note: &str| -> Res {
+        attach_fix(&ctx, RawFix { field: None, proposed: Vec::new(), kind: FixKind::Suggested, note: note.to_string() })
+    });
+    engine.register_fn("suggest", |ctx: NativeCallContext, field: &str, note: &str| -> Res {
+        attach_fix(&ctx, make_fix(field, &Dynamic::UNIT, "suggested", note)?)
+    });
+    engine.register_fn("bypass", |ctx: NativeCallContext, l: Line, reason: &str| -> Res { push_bypass(&ctx, Some(l.row), reason) });
+    engine.register_fn("bypass", |ctx: NativeCallContext, reason: &str| -> Res { push_bypass(&ctx, None, reason) });
 
     engine.register_fn("param", |ctx: NativeCallContext, name: &str| -> Result<Dynamic, Box<EvalAltResult>> {
         with_state(&ctx, |s| s.params.get(name).cloned())?
@@ -168,6 +220,17 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("fixed", |x: f64, n: i64| format!("{:.*}", n.clamp(0, 12) as usize, x));
     engine.register_fn("fixed", |x: i64, n: i64| format!("{:.*}", n.clamp(0, 12) as usize, x as f64));
     engine.register_fn("percent", |x: f64| format!("{:.1}%", x * 100.0));
+}
+
+/// Most billable codes `icd10_children` returns.
+pub const MAX_ICD10_CHILDREN: usize = 50;
+
+/// Helpers over the reference tables that fixes need.
+pub fn register_reference_helpers(engine: &mut Engine, refdata: Arc<crate::refdata::RefData>) {
+    engine.register_fn("icd10_children", move |code: &str, dos: &str| -> Result<Array, Box<EvalAltResult>> {
+        let day = date_arg(dos, "icd10_children")?;
+        Ok(refdata.icd10_billable_children(code, day, MAX_ICD10_CHILDREN).into_iter().map(Dynamic::from).collect())
+    });
 }
 
 /// Rhai's error position, as (line, column), when it has one.

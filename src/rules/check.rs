@@ -69,3 +69,33 @@ pub fn check_calls(known: &KnownFunctions, rule: &CompiledRule) -> Vec<Diagnosti
     });
     out
 }
+
+/// The rule's `denial:` block: missing is a warning (its findings name no CARC in the report or
+/// the remittance loop); codes that cannot be CARCs, RARCs or group codes are errors.
+pub fn check_denial(rule: &CompiledRule) -> Vec<Diagnostic> {
+    let path = &rule.source.path;
+    let line = rule.source.text.lines().position(|l| l.starts_with("denial:")).map_or(1, |i| i + 1);
+    let Some(d) = &rule.meta().denial else {
+        let citation = rule.source.text.lines().position(|l| l.starts_with("citation:")).map_or(1, |i| i + 1);
+        return vec![Diagnostic::warning(
+            path,
+            citation,
+            1,
+            "metadata: no `denial:` block (group, carc, rarc, label, source): the report's \"what would come back\" table and `claimlint remit` cannot name this rule's CARC",
+        )];
+    };
+    let mut out = Vec::new();
+    if !matches!(d.group.as_str(), "CO" | "PR" | "OA" | "PI") {
+        out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: group `{}` is not CO, PR, OA or PI", d.group)));
+    }
+    if !crate::remit::codes::valid_carc(&d.carc) {
+        out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: carc `{}` is not a claim adjustment reason code (1-3 digits, or a letter and digits)", d.carc)));
+    }
+    for r in d.rarc.iter().filter(|r| !crate::remit::codes::valid_rarc(r)) {
+        out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: rarc `{r}` is not a remark code (M, MA or N and digits)")));
+    }
+    if d.label.trim().is_empty() {
+        out.push(Diagnostic::warning(path, line, 1, "metadata: denial: no label (a one-line description of the denial in your own words)"));
+    }
+    out
+}

@@ -16,6 +16,25 @@ pub struct RawFinding {
     pub line_level: bool,
     pub message: String,
     pub amount: f64,
+    pub fix: Option<RawFix>,
+}
+
+/// A fix as a script attached it; the current value is read from the line when the finding is
+/// made.
+#[derive(Debug, Clone)]
+pub struct RawFix {
+    /// Canonical column index; None for advice that names no field.
+    pub field: Option<usize>,
+    pub proposed: Vec<String>,
+    pub kind: crate::vocab::FixKind,
+    pub note: String,
+}
+
+/// An edit that would have fired on `row` but was bypassed, and why (`bypass(line, reason)`).
+#[derive(Debug, Clone)]
+pub struct RawBypass {
+    pub row: u32,
+    pub reason: rhai::ImmutableString,
 }
 
 /// What the record being evaluated is, so `flag` knows where a finding belongs.
@@ -27,6 +46,7 @@ pub struct EvalState {
     pub default_amount: f64,
     pub params: Arc<rhai::Map>,
     pub found: Vec<RawFinding>,
+    pub bypasses: Vec<RawBypass>,
 }
 
 /// A shared handle on one task's evaluation state, stored in the run's tag.
@@ -46,10 +66,16 @@ impl EvalContext {
         s.default_amount = default_amount;
         s.params = params;
         s.found.clear();
+        s.bypasses.clear();
     }
 
     pub fn take_findings(&self) -> Vec<RawFinding> {
         std::mem::take(&mut self.0.lock().expect("evaluation state").found)
+    }
+
+    /// Moves this record's bypasses onto `out`.
+    pub fn drain_bypasses(&self, out: &mut Vec<RawBypass>) {
+        out.append(&mut self.0.lock().expect("evaluation state").bypasses);
     }
 
     pub fn tag(&self) -> Dynamic {
@@ -75,8 +101,30 @@ pub fn push(ctx: &NativeCallContext, row: Option<u32>, message: &str, amount: Op
             None => (s.anchor, s.line_level),
         };
         let amount = amount.unwrap_or(s.default_amount);
-        s.found.push(RawFinding { row, line_level, message: message.to_string(), amount });
+        s.found.push(RawFinding { row, line_level, message: message.to_string(), amount, fix: None });
     })
+}
+
+/// Attaches a fix to the finding the script reported last.
+pub fn attach_fix(ctx: &NativeCallContext, fix: RawFix) -> Result<(), Box<EvalAltResult>> {
+    with_state(ctx, |s| match s.found.last_mut() {
+        Some(f) => {
+            f.fix = Some(fix);
+            Ok(())
+        }
+        None => Err("fix/suggest: call it after flag(...) or flag_line(...); it attaches to the finding just reported".into()),
+    })?
+}
+
+/// Records a bypass on `row`, else on the record's anchor line.
+pub fn push_bypass(ctx: &NativeCallContext, row: Option<u32>, reason: &str) -> Result<(), Box<EvalAltResult>> {
+    with_state(ctx, |s| match row.or(s.anchor) {
+        Some(row) => {
+            s.bypasses.push(RawBypass { row, reason: reason.trim().into() });
+            Ok(())
+        }
+        None => Err("bypass: a provider record has no line to record a bypass on; use bypass(line, reason)".into()),
+    })?
 }
 
 /// Runs a compiled script with `context` as its tag. Mirrors `Engine::run_ast_with_scope`, with

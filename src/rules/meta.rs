@@ -84,6 +84,9 @@ pub struct Example {
     /// Expected findings of this rule, in any order; empty means the lines are clean.
     #[serde(default)]
     pub expect: Vec<Expected>,
+    /// Expected bypasses by reason (`{ "59": 1 }`); when given, the counts must match exactly.
+    #[serde(default)]
+    pub bypasses: Option<BTreeMap<String, u64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -97,6 +100,9 @@ pub struct Expected {
     pub message_contains: Option<String>,
     #[serde(default)]
     pub amount_at_risk: Option<f64>,
+    /// The fix's proposed values joined with `|` ("" for advice with no value).
+    #[serde(default)]
+    pub fix: Option<String>,
 }
 
 impl RuleMeta {

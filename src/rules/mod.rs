@@ -83,6 +83,7 @@ pub fn new_engine(sandbox: Sandbox, refdata: &Arc<RefData>) -> Engine {
     engine.on_print(|s| tracing::info!(target: "claimlint::rule", "{s}"));
     engine.on_debug(|s, src, pos| tracing::debug!(target: "claimlint::rule", "{}:{pos}: {s}", src.unwrap_or("")));
     api::register(&mut engine);
+    api::register_reference_helpers(&mut engine, refdata.clone());
     engine
 }
 

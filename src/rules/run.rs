@@ -14,14 +14,14 @@ use rhai::{Array, Dynamic, Engine, ImmutableString, Scope as RhaiScope};
 use serde::Serialize;
 
 use super::api::Line;
-use super::context::{self, EvalContext, RawFinding};
+use super::context::{self, EvalContext, RawBypass, RawFinding};
 use super::select::{select_records, SelectCtx};
 use super::vars::VarSource;
 use super::{CompiledRule, Scope};
 use crate::batch::Batch;
 use crate::refdata::RefData;
 use crate::schema::col;
-use crate::vocab::{Finding, Severity};
+use crate::vocab::{BypassCount, Bypasses, Finding, Fix, ProviderBypass, Severity};
 
 /// A rule that failed at run time; its remaining records were skipped.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,6 +96,13 @@ pub struct RunOutput {
     /// With `verify_selectors`: findings a rule makes on every record that its selector's
     /// candidates miss. Empty means every selector is safe on this batch.
     pub selector_misses: Vec<Finding>,
+    /// Edits bypassed by a modifier or an exception, per rule and reason and per provider:
+    /// recorded by scripts (`bypass`) on the records they run on, and by the kernels natively
+    /// on the records their selector leaves out.
+    pub bypasses: Bypasses,
+    /// With `verify_selectors`: rules whose bypass counts differ when run on every record, as
+    /// "rule reason: selected N, every record M".
+    pub bypass_mismatches: Vec<String>,
 }
 
 const CHUNK: usize = 256;
@@ -115,6 +122,9 @@ struct Planned<'r> {
     all: Option<Vec<u32>>,
     records: usize,
     select_seconds: f64,
+    /// Bypasses a kernel found while selecting (on any record; those of records the script
+    /// runs on are left to the script).
+    kernel_bypasses: Vec<RawBypass>,
 }
 
 /// Runs the rules: each on the records its selector selects (all records without one).
@@ -133,7 +143,8 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: R
     let cache = super::select::kernels::KernelCache::default();
     let planned: Vec<Planned> = runnable.par_iter().map(|rule| plan(rule, input, opts, &cache)).collect();
 
-    let (findings, failures, stats) = evaluate(engine, &planned, input, |p| &p.candidates);
+    let (findings, failures, stats, script_bypasses) = evaluate(engine, &planned, input, |p| &p.candidates);
+    out.bypasses = tally_bypasses(&planned, input, script_bypasses, &failures, true);
     out.findings = findings;
     out.failures = failures;
     out.evaluations = stats.iter().map(|s| s.0).sum();
@@ -156,9 +167,30 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: R
         let with_selector: Vec<&Planned> = planned.iter().filter(|p| p.all.is_some()).collect();
         let owned: Vec<Planned> = with_selector
             .iter()
-            .map(|p| Planned { rule: p.rule, candidates: Vec::new(), all: p.all.clone(), records: p.records, select_seconds: 0.0 })
+            .map(|p| Planned {
+                rule: p.rule,
+                candidates: Vec::new(),
+                all: p.all.clone(),
+                records: p.records,
+                select_seconds: 0.0,
+                kernel_bypasses: Vec::new(),
+            })
             .collect();
-        let (everything, _, _) = evaluate(engine, &owned, input, |p| p.all.as_ref().expect("verified rules have all records"));
+        let (everything, _, _, every_bypass) = evaluate(engine, &owned, input, |p| p.all.as_ref().expect("verified rules have all records"));
+        let every = tally_bypasses(&owned, input, every_bypass, &[], false);
+        for p in &owned {
+            let id = &p.rule.meta().id;
+            let count = |b: &Bypasses, reason: &str| b.by_rule.iter().find(|x| &x.rule_id == id && x.reason == reason).map_or(0, |x| x.count);
+            let mut reasons: Vec<&str> = out.bypasses.by_rule.iter().chain(&every.by_rule).filter(|x| &x.rule_id == id).map(|x| x.reason.as_str()).collect();
+            reasons.sort_unstable();
+            reasons.dedup();
+            for reason in reasons {
+                let (selected, all) = (count(&out.bypasses, reason), count(&every, reason));
+                if selected != all {
+                    out.bypass_mismatches.push(format!("{id} {reason}: selected {selected}, every record {all}"));
+                }
+            }
+        }
         let key = |f: &Finding| (f.rule_id.clone(), f.claim_id.clone(), f.line_number, f.message.clone(), f.location.clone(), f.provider_npi.clone());
         let kept: std::collections::HashSet<_> = out.findings.iter().map(key).collect();
         out.selector_misses = everything.into_iter().filter(|f| !kept.contains(&key(f))).collect();
@@ -171,10 +203,11 @@ fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions, cache: &sup
     let records = record_count(rule.meta().scope, input);
     let all = || (0..records as u32).collect::<Vec<u32>>();
     let Some(selector) = &rule.selector else {
-        return Planned { rule, candidates: all(), all: None, records, select_seconds: 0.0 };
+        return Planned { rule, candidates: all(), all: None, records, select_seconds: 0.0, kernel_bypasses: Vec::new() };
     };
     let applicable = applicable_rows(rule, input.batch);
-    let cx = SelectCtx { batch: input.batch, refdata: input.refdata, rule, applicable: applicable.as_deref(), cache };
+    let bypasses = Mutex::new(Vec::new());
+    let cx = SelectCtx { batch: input.batch, refdata: input.refdata, rule, applicable: applicable.as_deref(), cache, bypasses: &bypasses };
     let candidates = select_records(selector, &cx, rule.meta().scope);
     Planned {
         rule,
@@ -182,17 +215,63 @@ fn plan<'r>(rule: &'r CompiledRule, input: &Input, opts: RunOptions, cache: &sup
         all: opts.verify_selectors.then(all),
         records,
         select_seconds: started.elapsed().as_secs_f64(),
+        kernel_bypasses: bypasses.into_inner().expect("bypass list"),
     }
 }
 
+/// Counts bypasses per rule and reason and per provider: the scripts' on the records they ran
+/// on, plus (with `with_kernels`) the kernels' on lines of records no script ran on. Rules that
+/// failed count none.
+fn tally_bypasses(planned: &[Planned], input: &Input, script: Vec<(usize, RawBypass)>, failures: &[RuleFailure], with_kernels: bool) -> Bypasses {
+    let batch = input.batch;
+    let mut per_rule: std::collections::BTreeMap<(usize, ImmutableString), u64> = Default::default();
+    let mut per_provider: std::collections::BTreeMap<(u32, usize, ImmutableString), u64> = Default::default();
+    let mut count = |r: usize, b: &RawBypass| {
+        *per_rule.entry((r, b.reason.clone())).or_default() += 1;
+        *per_provider.entry((batch.provider.ids[b.row as usize], r, b.reason.clone())).or_default() += 1;
+    };
+    for (r, b) in &script {
+        count(*r, b);
+    }
+    if with_kernels {
+        for (r, p) in planned.iter().enumerate().filter(|(_, p)| !p.kernel_bypasses.is_empty()) {
+            let mut evaluated = vec![false; batch.len];
+            let mut one = [0u32; 1];
+            for &record in &p.candidates {
+                for &row in record_rows(p.rule.meta().scope, batch, record as usize, &mut one) {
+                    evaluated[row as usize] = true;
+                }
+            }
+            for b in p.kernel_bypasses.iter().filter(|b| !evaluated[b.row as usize]) {
+                count(r, b);
+            }
+        }
+    }
+    let failed = |r: usize| failures.iter().any(|f| f.rule_id == planned[r].rule.meta().id);
+    let id = |r: usize| planned[r].rule.meta().id.clone();
+    let mut by_rule: Vec<BypassCount> =
+        per_rule.into_iter().filter(|((r, _), _)| !failed(*r)).map(|((r, reason), count)| BypassCount { rule_id: id(r), reason: reason.to_string(), count }).collect();
+    by_rule.sort_by(|a, b| a.rule_id.cmp(&b.rule_id).then(b.count.cmp(&a.count)).then(a.reason.cmp(&b.reason)));
+    let mut by_provider: Vec<ProviderBypass> = per_provider
+        .into_iter()
+        .filter(|((_, r, _), _)| !failed(*r))
+        .map(|((npi, r, reason), count)| ProviderBypass {
+            provider_npi: batch.provider.dict[npi as usize].to_string(),
+            rule_id: id(r),
+            reason: reason.to_string(),
+            count,
+        })
+        .collect();
+    by_provider.sort_by(|a, b| a.provider_npi.cmp(&b.provider_npi).then(a.rule_id.cmp(&b.rule_id)).then(a.reason.cmp(&b.reason)));
+    Bypasses { by_rule, by_provider }
+}
+
+type Evaluated = (Vec<Finding>, Vec<RuleFailure>, Vec<(u64, f64)>, Vec<(usize, RawBypass)>);
+
 /// Evaluates each planned rule on the records `which` gives. Returns the findings (less those of
-/// rules that failed), the failures, and per rule (evaluations, seconds).
-fn evaluate<'p>(
-    engine: &Engine,
-    planned: &'p [Planned],
-    input: &Input,
-    which: impl Fn(&'p Planned) -> &'p Vec<u32> + Sync,
-) -> (Vec<Finding>, Vec<RuleFailure>, Vec<(u64, f64)>) {
+/// rules that failed), the failures, per rule (evaluations, seconds), and the scripts' bypasses
+/// with their rule's index.
+fn evaluate<'p>(engine: &Engine, planned: &'p [Planned], input: &Input, which: impl Fn(&'p Planned) -> &'p Vec<u32> + Sync) -> Evaluated {
     let tasks: Vec<(usize, usize, usize)> = planned
         .iter()
         .enumerate()
@@ -205,6 +284,7 @@ fn evaluate<'p>(
     let evaluations: Vec<AtomicU64> = planned.iter().map(|_| AtomicU64::new(0)).collect();
     let nanos: Vec<AtomicU64> = planned.iter().map(|_| AtomicU64::new(0)).collect();
     let failures = Mutex::new(Vec::new());
+    let bypasses = Mutex::new(Vec::new());
 
     let findings: Vec<Finding> = tasks
         .par_iter()
@@ -219,6 +299,7 @@ fn evaluate<'p>(
             let mut caches = rhai::Caches::new();
             let mut scope = RhaiScope::new();
             let mut evaluated = 0u64;
+            let mut bypassed = Vec::new();
             for &record in &which(&planned[r])[start..end] {
                 let Some(bound) = bind(&mut scope, rule, input, record as usize) else { continue };
                 let params = bound.params.unwrap_or_else(|| rule.params.clone());
@@ -240,6 +321,10 @@ fn evaluate<'p>(
                 }
                 let severity = bound.severity.unwrap_or(rule.meta().severity);
                 out.extend(ctx.take_findings().into_iter().map(|f| to_finding(rule, input, record as usize, f, severity)));
+                ctx.drain_bypasses(&mut bypassed);
+            }
+            if !bypassed.is_empty() {
+                bypasses.lock().expect("bypass list").extend(bypassed.into_iter().map(|b| (r, b)));
             }
             evaluations[r].fetch_add(evaluated, Ordering::Relaxed);
             nanos[r].fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -253,7 +338,7 @@ fn evaluate<'p>(
     let failed: Vec<&str> = failures.iter().map(|f| f.rule_id.as_str()).collect();
     let findings = findings.into_iter().filter(|f| !failed.contains(&f.rule_id.as_str())).collect();
     let stats = evaluations.iter().zip(&nanos).map(|(e, n)| (e.load(Ordering::Relaxed), n.load(Ordering::Relaxed) as f64 / 1e9)).collect();
-    (findings, failures, stats)
+    (findings, failures, stats, bypasses.into_inner().expect("bypass list"))
 }
 
 fn record_count(scope: Scope, input: &Input) -> usize {
@@ -405,8 +490,28 @@ fn describe(input: &Input, scope: Scope, record: usize, anchor: Option<u32>) -> 
     }
 }
 
+/// A script's fix with the field's current value read from the finding's line.
+fn to_fix(input: &Input, row: Option<u32>, raw: &context::RawFix) -> Fix {
+    let current = match (raw.field, row) {
+        (Some(c), Some(r)) => match input.batch.value(c, r as usize) {
+            v if v.is_unit() => String::new(),
+            v => super::api::value_text(&v).unwrap_or_default(),
+        },
+        _ => String::new(),
+    };
+    Fix {
+        field: raw.field.map(|c| crate::schema::COLUMNS[c].name.to_string()).unwrap_or_default(),
+        current,
+        proposed: raw.proposed.clone(),
+        kind: raw.kind,
+        note: raw.note.clone(),
+    }
+}
+
 fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding, severity: Severity) -> Finding {
     let meta = rule.meta();
+    let row = raw.row.filter(|_| meta.scope != Scope::Provider);
+    let fix = raw.fix.as_ref().map(|f| to_fix(input, row, f));
     let base = |claim_id: String, line_number, payer_id, provider_npi, patient_id, service_date, location| Finding {
         claim_id,
         line_number,
@@ -421,6 +526,8 @@ fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding
         patient_id,
         service_date,
         location,
+        denial: meta.denial.clone(),
+        fix: fix.clone(),
     };
     match raw.row.filter(|_| meta.scope != Scope::Provider) {
         Some(row) => {

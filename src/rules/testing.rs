@@ -94,6 +94,7 @@ fn matches(e: &Expected, f: &Finding) -> bool {
         && e.line_number.is_none_or(|l| Some(l) == f.line_number)
         && e.message_contains.as_ref().is_none_or(|m| f.message.to_lowercase().contains(&m.to_lowercase()))
         && e.amount_at_risk.is_none_or(|a| (a - f.amount_at_risk).abs() < 0.005)
+        && e.fix.as_ref().is_none_or(|want| f.fix.as_ref().is_some_and(|x| x.proposed.join("|") == *want))
 }
 
 fn describe_expected(e: &Expected) -> String {
@@ -110,6 +111,9 @@ fn describe_expected(e: &Expected) -> String {
     if let Some(a) = e.amount_at_risk {
         parts.push(format!("amount {a:.2}"));
     }
+    if let Some(x) = &e.fix {
+        parts.push(format!("fix {x:?}"));
+    }
     if parts.is_empty() {
         "any finding".into()
     } else {
@@ -119,7 +123,8 @@ fn describe_expected(e: &Expected) -> String {
 
 fn describe_actual(f: &Finding) -> String {
     let line = f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim-level".into());
-    format!("claim {}, {line}, amount {:.2}: {:?}", f.claim_id, f.amount_at_risk, f.message)
+    let fix = f.fix.as_ref().map(|x| format!(", fix {:?} ({})", x.proposed.join("|"), x.kind.as_str())).unwrap_or_default();
+    format!("claim {}, {line}, amount {:.2}{fix}: {:?}", f.claim_id, f.amount_at_risk, f.message)
 }
 
 /// Runs one example; None when it passes, else a diff of expected against actual findings.
@@ -155,6 +160,16 @@ pub fn run_example(engine: &Engine, refdata: &RefData, providers: ProviderSource
         let missed: Vec<String> = out.selector_misses.iter().map(|f| format!("  ! selector drops: {}", describe_actual(f))).collect();
         return Some(format!("the rule's selector does not select records the script flags:\n{}", missed.join("\n")));
     }
+    if !out.bypass_mismatches.is_empty() {
+        return Some(format!("the rule's bypasses differ with and without its selector: {}", out.bypass_mismatches.join("; ")));
+    }
+    let mut bypass_diff = String::new();
+    if let Some(want) = &example.bypasses {
+        let got: BTreeMap<String, u64> = out.bypasses.by_rule.iter().map(|b| (b.reason.clone(), b.count)).collect();
+        if &got != want {
+            bypass_diff = format!("  - expected bypasses: {want:?}\n  + actual bypasses:   {got:?}\n");
+        }
+    }
     let mut unmatched: Vec<&Finding> = out.findings.iter().collect();
     let mut missing = Vec::new();
     for e in &example.expect {
@@ -165,10 +180,10 @@ pub fn run_example(engine: &Engine, refdata: &RefData, providers: ProviderSource
             None => missing.push(e),
         }
     }
-    if missing.is_empty() && unmatched.is_empty() {
+    if missing.is_empty() && unmatched.is_empty() && bypass_diff.is_empty() {
         return None;
     }
-    let mut diff = String::new();
+    let mut diff = bypass_diff;
     for e in missing {
         diff.push_str(&format!("  - expected: {}\n", describe_expected(e)));
     }

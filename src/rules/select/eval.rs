@@ -22,6 +22,8 @@ pub struct SelectCtx<'a> {
     pub applicable: Option<&'a [bool]>,
     /// Lookups shared by every rule of the run.
     pub cache: &'a kernels::KernelCache,
+    /// Where kernels record the edits a modifier bypassed (see `bypass` in the rule API).
+    pub bypasses: &'a std::sync::Mutex<Vec<crate::rules::context::RawBypass>>,
 }
 
 impl SelectCtx<'_> {

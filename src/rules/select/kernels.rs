@@ -309,12 +309,25 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                     !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v))
                 })
             };
+            // One bypass per column 2 line, named by the first listed modifier on it, else on its
+            // column 1 line (as FED-NCCI-PTP's script records them).
+            let reason = |r: u32| {
+                col::MODIFIERS.iter().map(|&m| batch.text(m, r as usize)).find(|v| !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v)))
+            };
+            let mut bypass_lines: Vec<(u32, &str)> = Vec::new();
             for (i, j, indicator) in hits {
                 let (c1, c2) = (rows[i], rows[j]);
                 if indicator == 1 && (bypassed(c1) || bypassed(c2)) {
+                    if !bypass_lines.iter().any(|(r, _)| *r == c2) {
+                        bypass_lines.push((c2, reason(c2).or_else(|| reason(c1)).unwrap_or("")));
+                    }
                     continue;
                 }
                 out.push(c2);
+            }
+            if !bypass_lines.is_empty() {
+                let mut sink = cx.bypasses.lock().expect("bypass list");
+                sink.extend(bypass_lines.into_iter().map(|(row, m)| crate::rules::context::RawBypass { row, reason: m.into() }));
             }
             })
         }
