@@ -1,3 +1,6 @@
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // `claimlint audit ... | head` closes stdout early; stop quietly as other Unix tools do
     // (exit 141, as if killed by SIGPIPE) instead of panicking in println!.

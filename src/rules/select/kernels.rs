@@ -38,10 +38,16 @@ impl<V: Clone + Send + Sync> DayTable<V> {
     fn build(ids: usize, pairs: impl Fn(&(dyn Fn(u32, i32) + Sync)) + Sync, f: impl Fn(u32, i32) -> V + Sync) -> Self {
         let lo: Vec<AtomicI32> = (0..ids).map(|_| AtomicI32::new(i32::MAX)).collect();
         let hi: Vec<AtomicI32> = (0..ids).map(|_| AtomicI32::new(i32::MIN)).collect();
+        // Read before writing: the bounds settle fast, and a shared read does not bounce the
+        // cache line between cores the way every write would.
         pairs(&|id, day| {
             if let (Some(l), Some(h)) = (lo.get(id as usize), hi.get(id as usize)) {
-                l.fetch_min(day, Ordering::Relaxed);
-                h.fetch_max(day, Ordering::Relaxed);
+                if day < l.load(Ordering::Relaxed) {
+                    l.fetch_min(day, Ordering::Relaxed);
+                }
+                if day > h.load(Ordering::Relaxed) {
+                    h.fetch_max(day, Ordering::Relaxed);
+                }
             }
         });
         let first: Vec<i32> = lo.into_iter().map(AtomicI32::into_inner).collect();
@@ -62,7 +68,10 @@ impl<V: Clone + Send + Sync> DayTable<V> {
         pairs(&|id, day| {
             let id = id as usize;
             if id < ids {
-                needed[offset[id] + (day - first[id]) as usize].store(1, Ordering::Relaxed);
+                let cell = &needed[offset[id] + (day - first[id]) as usize];
+                if cell.load(Ordering::Relaxed) == 0 {
+                    cell.store(1, Ordering::Relaxed);
+                }
             }
         });
         // Cell i belongs to the id whose offset range holds it.
