@@ -451,6 +451,11 @@ impl RefData {
         self.aoc.pick(dos)?.lookup(code, dos)
     }
 
+    /// Whether `code` is an add-on code in any loaded AOC release, on any date.
+    pub fn addon_code_anywhere(&self, code: &str) -> bool {
+        self.aoc.iter().any(|t| t.has_code(code))
+    }
+
     // ----- ICD-10-CM / MCE -----
 
     /// Status of a diagnosis code (with or without the dot) on `dos`.

@@ -526,6 +526,11 @@ pub(crate) struct AocIndex {
 }
 
 impl AocIndex {
+    /// Whether `code` is an add-on code of this release on any date.
+    pub fn has_code(&self, code: &str) -> bool {
+        compact::pack_hcpcs(code).is_some_and(|c| self.map.contains_key(&c))
+    }
+
     pub fn lookup(&self, code: &str, dos: NaiveDate) -> Option<AddOnEdit> {
         let d = day(dos);
         let rows = self.map.get(&compact::pack_hcpcs(code)?)?;

@@ -175,6 +175,7 @@ pub struct KernelCache {
     mue: OnceLock<DayTable<Option<(u32, u8)>>>,
     addon: OnceLock<DayTable<Option<Arc<AddOnEdit>>>>,
     ptp_codes: OnceLock<(Vec<Option<u32>>, Vec<bool>)>,
+    addon_codes: OnceLock<Vec<bool>>,
 }
 
 impl KernelCache {
@@ -272,9 +273,19 @@ impl KernelCache {
         })
     }
 
+    /// Per procedure-code id: an add-on code in some AOC release (most codes are not).
+    fn addon_codes(&self, batch: &Batch, rd: &RefData) -> &[bool] {
+        self.addon_codes.get_or_init(|| match batch.dict(col::PROCEDURE_CODE) {
+            Some(d) => (0..d.len()).into_par_iter().map(|id| id != 0 && rd.addon_code_anywhere(&d[id])).collect(),
+            None => vec![false],
+        })
+    }
+
     fn addon(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<Arc<AddOnEdit>>> {
+        let addon_codes = self.addon_codes(batch, rd);
         self.addon.get_or_init(|| {
-            DayTable::build(Self::codes(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
+            let mark_addons = |mark: &(dyn Fn(u32, i32) + Sync)| Self::mark_line_codes(batch, &|id, d| if addon_codes[id as usize] { mark(id, d) });
+            DayTable::build(Self::codes(batch), mark_addons, |id, d| {
                 rd.addon(procedure_code(batch, id), from_days(d)).map(Arc::new)
             })
         })
@@ -454,11 +465,15 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 return vec![false; batch.len];
             }
             let table = cache.addon(batch, rd);
+            let addon_codes = cache.addon_codes(batch, rd);
             per_group(cx, &batch.patient_days, |rows, out| {
+                if !rows.iter().any(|&r| addon_codes[batch.text_id(col::PROCEDURE_CODE, r as usize) as usize]) {
+                    return;
+                }
                 let Some(day) = day_of(rows[0]) else { return };
                 for &r in rows {
                     let id = batch.text_id(col::PROCEDURE_CODE, r as usize);
-                    if id == 0 {
+                    if !addon_codes[id as usize] {
                         continue;
                     }
                     let lookup = || rd.addon(procedure_code(batch, id), from_days(day)).map(Arc::new);
