@@ -17,4 +17,5 @@ mod ratstats;
 mod refdata;
 mod remit;
 mod samples;
+mod spark;
 mod x12;
