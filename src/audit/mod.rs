@@ -1,5 +1,6 @@
 //! The `audit` job: load claims, run the rules, collect findings and the figures the reports show.
 
+pub mod distributed;
 pub mod partition;
 
 use std::collections::{BTreeSet, HashSet};
@@ -175,15 +176,15 @@ impl Prepared {
 }
 
 /// What one partition's audit gives (the map output): the findings of its line, claim and
-/// patient-day rules, its data-quality findings, its provider partials and its counts.
+/// patient-day rules, its data-quality findings, its provider partials and its counts. Rule
+/// failures travel with it, so a rule that failed on one partition is reported and its findings
+/// dropped everywhere; the profile and selector misses stay with the process that ran it.
 #[derive(Default, Serialize, serde::Deserialize)]
 pub struct PartitionAudit {
     pub findings: Vec<Finding>,
-    #[serde(skip)]
     pub failures: Vec<RuleFailure>,
     #[serde(skip)]
     pub profile: Vec<run::RuleProfile>,
-    #[serde(skip)]
     pub not_run: Vec<run::NotRun>,
     #[serde(skip)]
     pub selector_misses: Vec<Finding>,

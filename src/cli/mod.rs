@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
 //! 1 findings at or above `--fail-on`, 2 usage or input error.
 
+mod distributed_cmd;
 mod fix_cmd;
 mod generate_cmd;
 mod peers_cmd;
@@ -10,12 +11,12 @@ mod remit_cmd;
 mod rules_cmd;
 mod stats_cmd;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::{run_audit, AuditOptions, StrictFailure};
+use crate::audit::{run_audit, AuditOptions, AuditResult, StrictFailure};
 use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
 use crate::vocab::InputError;
@@ -51,6 +52,10 @@ enum Command {
     Remit(remit_cmd::RemitArgs),
     /// Rank providers on CMS Physician & Other Practitioners aggregates (no claim lines needed).
     Peers(peers_cmd::PeersArgs),
+    /// Distributed audits, map step: audit one partition of claim lines (Parquet), write its findings and partials.
+    Map(distributed_cmd::MapArgs),
+    /// Distributed audits, reduce step: merge the map outputs, run the provider rules, write the findings and reports.
+    Reduce(distributed_cmd::ReduceArgs),
     /// Print the canonical claim-line schema.
     Schema,
     /// List the reference tables a folder holds (files, releases, rows, cache state), or clear the cache.
@@ -171,6 +176,8 @@ pub fn run() -> ExitCode {
         Command::Appraise(cmd) => stats_cmd::appraise(cmd),
         Command::Peers(args) => peers_cmd::run(args),
         Command::Remit(args) => remit_cmd::run(args),
+        Command::Map(args) => distributed_cmd::map(args),
+        Command::Reduce(args) => distributed_cmd::reduce(args),
         Command::Generate(args) => generate_cmd::run_generate(args),
         Command::Refdata(args) => refdata_cmd::run(args),
         Command::Load(args) => generate_cmd::run_load(args),
@@ -223,14 +230,14 @@ fn init_tracing(verbose: u8) {
 fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let spinner = progress::Spinner::start("auditing claims");
     let opts = AuditOptions {
-        inputs: args.inputs,
-        rules_dir: args.rules,
-        refdata: args.refdata,
-        cache_dir: args.cache_dir,
-        aliases: args.aliases,
+        inputs: args.inputs.clone(),
+        rules_dir: args.rules.clone(),
+        refdata: args.refdata.clone(),
+        cache_dir: args.cache_dir.clone(),
+        aliases: args.aliases.clone(),
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
-        peer_table: args.peers,
+        peer_table: args.peers.clone(),
         verify_selectors: args.verify_selectors,
         memory: args.memory,
         // A sample audit extrapolates per claim and needs every line in one batch.
@@ -242,7 +249,13 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let result = run_audit(&opts);
     spinner.finish();
     let result = result?;
+    print_summary(&result, args.show, args.profile, args.out.is_some());
+    audit_outputs(args, result)
+}
 
+/// The summary `audit` and `reduce` print: rule diagnostics and errors on stderr, totals,
+/// reference tables and the first `show` findings on stdout.
+pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, has_out: bool) {
     for d in &result.diagnostics {
         eprintln!("{d}");
     }
@@ -278,7 +291,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     for n in &result.not_run {
         println!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "));
     }
-    if args.profile {
+    if profile {
         print_profile(&result.profile);
     }
     let phases: Vec<String> = result.phases.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
@@ -300,7 +313,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
             report::format_money(t.provider_amount_at_risk)
         );
     }
-    for f in result.findings.iter().take(args.show) {
+    for f in result.findings.iter().take(show) {
         let (claim, line) = if f.is_provider_level() {
             (format!("NPI {}", f.provider_npi), "provider".to_string())
         } else {
@@ -308,10 +321,13 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         };
         println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message);
     }
-    if result.findings.len() > args.show {
-        println!("  … and {} more{}", result.findings.len() - args.show, if args.out.is_none() { " (use --out DIR to write them all)" } else { "" });
+    if result.findings.len() > show {
+        println!("  … and {} more{}", result.findings.len() - show, if !has_out { " (use --out DIR to write them all)" } else { "" });
     }
+}
 
+/// What `audit` writes and returns after the summary: extrapolation, reports, exit code.
+fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
     let design = match (&args.sample, args.universe) {
         (Some(path), _) => Some(SampleDesign::SampleFile(path)),
         (None, Some(universe)) => Some(SampleDesign::WholeBatch { universe }),
@@ -335,19 +351,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
 
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
-        let findings_path = out.join(format!("findings.{}", args.format.extension()));
-        findings::write(&result.findings, &findings_path, args.format)?;
-        std::fs::write(out.join("accounting.csv"), crate::load::accounting::to_csv(&result.accounting))?;
-        let env = report::environment(args.templates.as_deref())?;
-        let html = report::render_compliance(&result, extrapolation.as_ref(), &env)?;
-        let report_path = out.join("report.html");
-        std::fs::write(&report_path, html)?;
-        let fraud_path = out.join("fraud.html");
-        std::fs::write(&fraud_path, report::render_fraud(&result, "Fraud-risk report", &env)?)?;
-        let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
-        std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
-        println!("report: {}  fraud-risk report: {} (and providers.csv)  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
+        write_reports(&result, out, args.format, args.templates.as_deref(), extrapolation.as_ref())?;
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;
@@ -370,4 +374,29 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     // The process ends here: freeing a large batch piece by piece would only delay the exit.
     std::mem::forget(result);
     Ok(u8::from(failing))
+}
+
+/// The findings file, report.html, fraud.html and providers.csv in `out`, as `audit --out`
+/// writes them.
+pub(crate) fn write_reports(
+    result: &AuditResult,
+    out: &Path,
+    format: OutputFormat,
+    templates: Option<&Path>,
+    extrapolation: Option<&crate::extrapolation::Extrapolation>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+    let findings_path = out.join(format!("findings.{}", format.extension()));
+    findings::write(&result.findings, &findings_path, format)?;
+    std::fs::write(out.join("accounting.csv"), crate::load::accounting::to_csv(&result.accounting))?;
+    let env = report::environment(templates)?;
+    let html = report::render_compliance(result, extrapolation, &env)?;
+    let report_path = out.join("report.html");
+    std::fs::write(&report_path, html)?;
+    let fraud_path = out.join("fraud.html");
+    std::fs::write(&fraud_path, report::render_fraud(result, "Fraud-risk report", &env)?)?;
+    let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
+    std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
+    println!("report: {}  fraud-risk report: {} (and providers.csv)  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
+    Ok(())
 }

@@ -24,7 +24,7 @@ use crate::schema::col;
 use crate::vocab::{BypassCount, Bypasses, Finding, Fix, ProviderBypass, Severity};
 
 /// A rule that failed at run time; its remaining records were skipped.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuleFailure {
     pub rule_id: String,
     pub path: String,
@@ -58,7 +58,7 @@ pub struct ProviderRecord {
 }
 
 /// A rule that did not run because a reference table it requires is not loaded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct NotRun {
     pub rule_id: String,
     pub missing: Vec<String>,

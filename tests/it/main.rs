@@ -21,4 +21,5 @@ mod refdata;
 mod remit;
 mod report;
 mod samples;
+mod spark;
 mod x12;
