@@ -160,7 +160,7 @@ for n in $SIZES; do
     skip duckdb || measure "(h) DuckDB: benches/duckdb/baseline.py, the same four edits" "$n" "$PYTHON" "$ROOT/benches/duckdb/baseline.py" "$file" --refdata "$REFDATA" --out "$BENCH_DIR/duckdb-$n.csv"
     # In-memory size of the input (canonical frame) for the memory target.
     say ""
-    say "input $n lines: $(du -h "$file" | cut -f1) Parquet on disk; $("$BIN" load "$file" | sed 's/^loaded //')"
+    say "input $n lines: $(du -hL "$file" | cut -f1) Parquet on disk; $("$BIN" load "$file" | sed 's/^loaded //')"
     say ""
     say "| case | lines | wall (median; runs) | lines/s | peak RSS | command |"
     say "|---|---|---|---|---|---|"

@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and the commands' output. Exit codes: 0 clean,
-//! 1 findings at or above `--fail-on`, 2 usage or input error.
+//! 1 findings at or above `--fail-on`, 2 usage or input error, 3 internal error, 141 stdout
+//! closed by its reader.
 
 mod distributed_cmd;
 mod fix_cmd;
