@@ -4,7 +4,7 @@ pub mod distributed;
 pub mod partition;
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -140,7 +140,8 @@ impl Prepared {
             let refdata = s.spawn(|| {
                 let _span = tracing::info_span!("refdata").entered();
                 let cache = opts.cache_dir.clone().map_or(crate::refdata::CacheSetting::Default, crate::refdata::CacheSetting::Dir);
-                crate::refdata::load_for(&opts.rules_dir, opts.refdata.as_deref(), &crate::refdata::LoadOptions { only: None, cache })
+                let only = tables_needed(&opts.rules_dir);
+                crate::refdata::load_for(&opts.rules_dir, opts.refdata.as_deref(), &crate::refdata::LoadOptions { only, cache })
             });
             let claims = {
                 let _span = tracing::info_span!("load").entered();
@@ -475,6 +476,48 @@ fn plan_partitions(files: &[PathBuf], memory: u64) -> usize {
     let lines: u64 = files.iter().map(|f| load::estimate_lines(f)).sum();
     let per_partition = (memory / BYTES_PER_LINE).max(1);
     lines.div_ceil(per_partition).max(1) as usize
+}
+
+/// The reference tables the rules under `rules_dir` may read, so only those are loaded; `None`
+/// (all of them) when any rule is provider-scope (the provider partials read several tables) or
+/// cannot be read. A rule needs what it `requires:` and every table whose name or Rhai
+/// function it mentions anywhere (selectors name their kernels, scripts call the functions):
+/// reading a table too many is cheap, a table too few would change findings.
+fn tables_needed(rules_dir: &Path) -> Option<BTreeSet<crate::refdata::TableKind>> {
+    use crate::refdata::{TableKind, TABLES};
+    let words = |text: &str| -> HashSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    };
+    let mut needed = BTreeSet::new();
+    for path in rules::source::find_rule_files(rules_dir).ok()? {
+        let rule = rules::source::read_rule_file(&path).ok()?;
+        if rule.meta.scope == Scope::Provider {
+            return None;
+        }
+        let said = words(&rule.text);
+        for t in TABLES {
+            let function_named = t.functions.iter().any(|f| said.contains(f.call.split('(').next().unwrap_or("").trim()));
+            if said.contains(t.name) || function_named || rule.meta.requires.iter().any(|r| r == t.name) {
+                needed.insert(t.kind);
+            }
+        }
+        // Kernels named otherwise than their tables.
+        for (kernel, tables) in [
+            ("mce_age", &[TableKind::Mce, TableKind::MceAges][..]),
+            ("addon", &[TableKind::Aoc]),
+            ("procedure_code_unknown", &[TableKind::Hcpcs, TableKind::Cpt]),
+            ("excluded", &[TableKind::Leie]),
+        ] {
+            if said.contains(kernel) {
+                needed.extend(tables.iter().copied());
+            }
+        }
+    }
+    // ICD-10-CM validity is read from the code lists and the MCE master together.
+    if needed.contains(&TableKind::Icd10) || needed.contains(&TableKind::Mce) {
+        needed.extend([TableKind::Icd10, TableKind::Mce]);
+    }
+    Some(needed)
 }
 
 /// A reference table the audit loaded, for the summary and the report.

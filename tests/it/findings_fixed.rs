@@ -82,3 +82,29 @@ fn a_generated_200k_batch_keeps_its_recorded_findings_per_rule() {
         assert!((aa - amount).abs() < 0.01, "{rule}: amount {aa} against {amount}");
     }
 }
+
+/// Only the tables the rules can read are loaded, and that changes no finding: the federal rules
+/// alone, on the same batch and tables, give exactly the federal findings of the whole audit.
+#[test]
+#[ignore = "needs ../shared (run: cargo test -- --ignored)"]
+fn rules_that_need_fewer_tables_load_fewer_and_find_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = shared_dir().join("data");
+    let path = dir.path().join("claims.parquet");
+    let mut o = GenerateOptions::new(20_000, 1, &path);
+    o.refdata = data.clone();
+    generate(&o).unwrap();
+    let audit = |rules: &str| {
+        run_audit(&AuditOptions { inputs: vec![path.clone()], rules_dir: repo_root().join(rules), refdata: Some(data.clone()), ..Default::default() })
+            .unwrap()
+    };
+    let federal = audit("rules/federal");
+    let tables: Vec<&str> = federal.reference_tables.iter().map(|t| t.table).collect();
+    assert!(!tables.contains(&"leie") && !tables.contains(&"pfs") && !tables.contains(&"service_minutes"), "{tables:?}");
+    assert!(tables.contains(&"ptp") && tables.contains(&"mce_ages") && tables.contains(&"hcpcs"), "{tables:?}");
+    let mut actual: Vec<String> = federal.findings.iter().map(key).collect();
+    actual.sort();
+    let expected = std::fs::read_to_string(repo_root().join("tests/fixtures/engine/findings-20k-seed1.tsv")).unwrap();
+    let expected: Vec<&str> = expected.lines().filter(|l| l.starts_with("C\tFED-")).collect();
+    assert_eq!(actual, expected);
+}
