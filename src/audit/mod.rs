@@ -291,6 +291,42 @@ pub fn audit_partition(prep: &Prepared, batch: &Arc<Batch>, issues: &[DataIssue]
     })
 }
 
+impl PartitionAudit {
+    /// Adds another partition's audit: findings appended, partials, counts, bypasses and the
+    /// rules' costs summed, failures and rules not run kept once. Merging as partitions finish
+    /// keeps one set of partials in memory rather than one per partition.
+    pub fn absorb(&mut self, p: PartitionAudit) {
+        self.findings.extend(p.findings);
+        self.selector_misses.extend(p.selector_misses);
+        for f in p.failures {
+            if !self.failures.iter().any(|g: &RuleFailure| g.rule_id == f.rule_id) {
+                self.failures.push(f);
+            }
+        }
+        for n in p.not_run {
+            if !self.not_run.iter().any(|m: &run::NotRun| m.rule_id == n.rule_id) {
+                self.not_run.push(n);
+            }
+        }
+        for r in p.profile {
+            match self.profile.iter_mut().find(|q| q.rule_id == r.rule_id) {
+                Some(q) => {
+                    q.records += r.records;
+                    q.selected += r.selected;
+                    q.evaluations += r.evaluations;
+                    q.findings += r.findings;
+                    q.select_seconds += r.select_seconds;
+                    q.eval_seconds += r.eval_seconds;
+                }
+                None => self.profile.push(r),
+            }
+        }
+        self.partials.merge(p.partials);
+        self.counts.merge(p.counts);
+        self.bypasses.merge(p.bypasses);
+    }
+}
+
 /// Merges partition audits and runs the provider rules on the merged partials (the reduce step).
 pub fn reduce(
     prep: Prepared,
@@ -301,37 +337,10 @@ pub fn reduce(
     opts: &AuditOptions,
 ) -> Result<AuditResult> {
     let mut merged = PartitionAudit::default();
-    let mut profile: Vec<run::RuleProfile> = Vec::new();
     for p in parts {
-        merged.findings.extend(p.findings);
-        merged.selector_misses.extend(p.selector_misses);
-        for f in p.failures {
-            if !merged.failures.iter().any(|g: &RuleFailure| g.rule_id == f.rule_id) {
-                merged.failures.push(f);
-            }
-        }
-        for n in p.not_run {
-            if !merged.not_run.iter().any(|m: &run::NotRun| m.rule_id == n.rule_id) {
-                merged.not_run.push(n);
-            }
-        }
-        for r in p.profile {
-            match profile.iter_mut().find(|q| q.rule_id == r.rule_id) {
-                Some(q) => {
-                    q.records += r.records;
-                    q.selected += r.selected;
-                    q.evaluations += r.evaluations;
-                    q.findings += r.findings;
-                    q.select_seconds += r.select_seconds;
-                    q.eval_seconds += r.eval_seconds;
-                }
-                None => profile.push(r),
-            }
-        }
-        merged.partials.merge(p.partials);
-        merged.counts.merge(p.counts);
-        merged.bypasses.merge(p.bypasses);
+        merged.absorb(p);
     }
+    let mut profile = std::mem::take(&mut merged.profile);
     // A rule that failed on one partition has partial findings elsewhere: drop them all.
     let failed: HashSet<&str> = merged.failures.iter().map(|f| f.rule_id.as_str()).collect();
     merged.findings.retain(|f| !failed.contains(f.rule_id.as_str()));
@@ -420,17 +429,17 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         anyhow::bail!(input_error(format!("{}: no claim lines to audit (the input is empty)", spill.sources().join(", "))));
     }
     let sources = spill.sources().to_vec();
-    let mut parts = Vec::with_capacity(partitions);
+    let mut merged = PartitionAudit::default();
     // Reader issues (file-level and X12) are reported once, with the first partition.
     for p in 0..partitions {
         let (batch, unreadable) = spill.load(p)?.finish()?;
         issues.extend(unreadable);
         let batch = Arc::new(batch);
-        parts.push(audit_partition(&prep, &batch, &std::mem::take(&mut issues), opts)?);
+        merged.absorb(audit_partition(&prep, &batch, &std::mem::take(&mut issues), opts)?);
         tracing::info!(partition = p, lines = batch.len, "partition audited");
     }
     let audited_at = started.elapsed().as_secs_f64();
-    let mut result = reduce(prep, parts, sources, accounting, None, opts)?;
+    let mut result = reduce(prep, vec![merged], sources, accounting, None, opts)?;
     result.phases = vec![
         ("load and partition".into(), partitioned_at),
         ("load and evaluate partitions".into(), audited_at - partitioned_at),
