@@ -26,20 +26,8 @@ use tokenizer::Tokenizer;
 use super::model::Position;
 
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
-const ISA_WIDTHS: [usize; 15] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1];
-const ISA_SCAN_LIMIT: usize = 256;
-
-fn is_blank(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
-}
-
-fn shown(b: u8) -> String {
-    if b.is_ascii_graphic() {
-        format!("'{}'", b as char)
-    } else {
-        format!("byte 0x{b:02X}")
-    }
-}
+// The ISA layout and byte helpers are the 837 tokenizer's: one X12 envelope, two readers.
+use crate::x12::tokenizer::{is_blank, shown, ISA_SCAN_LIMIT, ISA_WIDTHS};
 
 /// The input after repairs, with what is needed to map positions back.
 pub(crate) struct Prepared {

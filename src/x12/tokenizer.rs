@@ -60,7 +60,7 @@ pub(crate) fn components(b: &[u8], sep: u8) -> Vec<String> {
 }
 
 /// Fixed widths of ISA01..ISA15 (ISA16 is the one-byte component separator).
-const ISA_WIDTHS: [usize; 15] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1];
+pub(crate) const ISA_WIDTHS: [usize; 15] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1];
 const ISA_NAMES: [&str; 15] = [
     "authorization information qualifier",
     "authorization information",
@@ -80,13 +80,14 @@ const ISA_NAMES: [&str; 15] = [
 ];
 
 /// The ISA is never longer than this even with stray blanks; bounds the search for its 16 elements.
-const ISA_SCAN_LIMIT: usize = 256;
+pub(crate) const ISA_SCAN_LIMIT: usize = 256;
 
-fn is_blank(b: u8) -> bool {
+pub(crate) fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C)
 }
 
-fn shown(b: u8) -> String {
+/// A byte as messages name it: the character when printable, else its hex value.
+pub(crate) fn shown(b: u8) -> String {
     if b.is_ascii_graphic() {
         format!("'{}'", b as char)
     } else {
