@@ -45,4 +45,3 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i64 {
     }
     age as i64
 }
-

@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use crate::audit::AuditResult;
 use crate::batch::col_index;
-use crate::vocab::input_error;
 use crate::ratstats::{self, report, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
+use crate::vocab::input_error;
 use crate::vocab::Severity;
 
 /// How the audited batch relates to the universe.
@@ -290,7 +290,13 @@ pub fn extrapolate(result: &AuditResult, design: SampleDesign, confidence: f64) 
         let a = ratstats::appraise_unrestricted(*universe, &values(claims), &levels).map_err(stats_error)?;
         let d = a.difference.as_ref().expect("difference is derived from examined and audited");
         let point = -d.point_estimate;
-        ("unrestricted", *universe, point, d.limits.iter().map(|l| overpayment_limits(point, l)).collect::<Vec<_>>(), report::variable_text(&a, title))
+        (
+            "unrestricted",
+            *universe,
+            point,
+            d.limits.iter().map(|l| overpayment_limits(point, l)).collect::<Vec<_>>(),
+            report::variable_text(&a, title),
+        )
     } else {
         let strata: Vec<StratumValues> = by_stratum
             .values()

@@ -39,8 +39,7 @@ pub fn sort(findings: &mut [Finding]) {
 
 /// The columns after `location`: the denial a payer would send and the proposed fix. Codes are
 /// joined with `|` (RARCs, and a fix's choices).
-pub const DENIAL_AND_FIX_COLUMNS: [&str; 8] =
-    ["denial", "rarc", "denial_label", "fix_kind", "fix_field", "fix_current", "fix_proposed", "fix_note"];
+pub const DENIAL_AND_FIX_COLUMNS: [&str; 8] = ["denial", "rarc", "denial_label", "fix_kind", "fix_field", "fix_current", "fix_proposed", "fix_note"];
 
 pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
     let text = |f: fn(&Finding) -> &str| findings.iter().map(f).collect::<Vec<&str>>();

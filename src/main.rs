@@ -6,12 +6,8 @@ fn main() -> std::process::ExitCode {
     // (exit 141, as if killed by SIGPIPE) instead of panicking in println!.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
+        let message =
+            info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied()).unwrap_or("");
         if message.contains("Broken pipe") {
             std::process::exit(141);
         }

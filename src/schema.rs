@@ -46,7 +46,13 @@ use Level::*;
 /// still be blank on a row (the starter rule CORE-REQUIRED-FIELDS reports blank values).
 pub const COLUMNS: &[Column] = &[
     col("claim_id", Text, Claim, true, "Claim identifier (CLM01); lines with the same id form one claim"),
-    col("claim_type", Text, Claim, false, "professional (CMS-1500/837P) or institutional (UB-04/837I); inferred from type_of_bill/revenue_code when absent"),
+    col(
+        "claim_type",
+        Text,
+        Claim,
+        false,
+        "professional (CMS-1500/837P) or institutional (UB-04/837I); inferred from type_of_bill/revenue_code when absent",
+    ),
     col("payer_id", Text, Claim, false, "Payer identifier or name; payer packs match on it"),
     col("patient_id", Text, Claim, true, "Patient or member identifier"),
     col("patient_birth_date", Date, Claim, false, "Patient date of birth"),
@@ -245,10 +251,7 @@ impl AliasMap {
         })?;
         for (canonical, aliases) in file.columns {
             if column(&canonical).is_none() {
-                anyhow::bail!(
-                    "alias file {}: `{canonical}` is not a canonical column (see `claimlint schema`)",
-                    path.display()
-                );
+                anyhow::bail!("alias file {}: `{canonical}` is not a canonical column (see `claimlint schema`)", path.display());
             }
             let aliases = match aliases {
                 OneOrMany::One(a) => vec![a],
@@ -280,12 +283,7 @@ pub fn markdown_table() -> String {
             Integer => "integer",
         };
         let level = if c.level == Claim { "claim" } else { "line" };
-        s.push_str(&format!(
-            "| {} | {kind} | {level} | {} | {} |\n",
-            c.name,
-            if c.required { "yes" } else { "no" },
-            c.doc
-        ));
+        s.push_str(&format!("| {} | {kind} | {level} | {} | {} |\n", c.name, if c.required { "yes" } else { "no" }, c.doc));
     }
     s
 }

@@ -186,12 +186,8 @@ impl Bypasses {
                 None => self.by_rule.push(b),
             }
         }
-        let mut index: std::collections::HashMap<(String, String, String), usize> = self
-            .by_provider
-            .iter()
-            .enumerate()
-            .map(|(i, a)| ((a.provider_npi.clone(), a.rule_id.clone(), a.reason.clone()), i))
-            .collect();
+        let mut index: std::collections::HashMap<(String, String, String), usize> =
+            self.by_provider.iter().enumerate().map(|(i, a)| ((a.provider_npi.clone(), a.rule_id.clone(), a.reason.clone()), i)).collect();
         for b in other.by_provider {
             match index.get(&(b.provider_npi.clone(), b.rule_id.clone(), b.reason.clone())) {
                 Some(&i) => self.by_provider[i].count += b.count,
@@ -353,8 +349,7 @@ pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl
         e.0 += 1;
         e.1 += f.amount_at_risk;
     }
-    let mut v: Vec<Tally> =
-        map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
+    let mut v: Vec<Tally> = map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
     v
 }

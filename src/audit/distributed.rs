@@ -79,9 +79,11 @@ pub fn load_partition(paths: &[PathBuf], aliases: &AliasMap) -> Result<LoadedCla
         for (source, part) in split_by_source(frame, &name)? {
             let canonical = canonical_frame(part, &source, aliases)?;
             let id = *ids.entry(source.clone()).or_insert_with(|| builder.add_source(&source));
-            let entry = accounting
-                .entry(source.clone())
-                .or_insert_with(|| FileAccounting { source: source.clone(), format: "parquet".into(), ..Default::default() });
+            let entry = accounting.entry(source.clone()).or_insert_with(|| FileAccounting {
+                source: source.clone(),
+                format: "parquet".into(),
+                ..Default::default()
+            });
             entry.lines_read += canonical.height() as u64;
             builder.append_canonical(&canonical, id)?;
         }
@@ -157,8 +159,8 @@ pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
         .iter()
         .map(|f| {
             let reader = std::io::BufReader::new(File::open(f).with_context(|| format!("cannot read {}", f.display()))?);
-            let output: MapOutput = serde_json::from_reader(reader)
-                .map_err(|e| input_error(format!("{}: not a claimlint map output: {e}", f.display())))?;
+            let output: MapOutput =
+                serde_json::from_reader(reader).map_err(|e| input_error(format!("{}: not a claimlint map output: {e}", f.display())))?;
             if output.format != MAP_OUTPUT_FORMAT {
                 anyhow::bail!(input_error(format!(
                     "{}: map output format {} (claimlint {}), this reduce reads format {MAP_OUTPUT_FORMAT}",
@@ -195,7 +197,11 @@ pub fn reduce_map_outputs(opts: &AuditOptions) -> Result<AuditResult> {
         }
         sources.extend(output.sources);
         for a in output.accounting {
-            let e = accounting.entry(a.source.clone()).or_insert_with(|| FileAccounting { source: a.source.clone(), format: a.format.clone(), ..Default::default() });
+            let e = accounting.entry(a.source.clone()).or_insert_with(|| FileAccounting {
+                source: a.source.clone(),
+                format: a.format.clone(),
+                ..Default::default()
+            });
             e.lines_read += a.lines_read;
             e.lines_rejected += a.lines_rejected;
             e.claims_read += a.claims_read;

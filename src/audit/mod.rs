@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use crate::batch::Batch;
 use crate::findings;
-use crate::vocab::{amount_at_risk, Finding};
 use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
 use crate::refdata::RefData;
 use crate::rules::run::{self, RuleFailure};
 use crate::rules::{self, CompiledRule, Diagnostic, RuleMeta, Sandbox, Scope};
 use crate::schema::{col, AliasMap};
+use crate::vocab::{amount_at_risk, Finding};
 use crate::vocab::{input_error, Category, DataIssue, FileAccounting, Money, Severity};
 
 #[derive(Default, Clone)]
@@ -418,11 +418,15 @@ pub fn run_audit(opts: &AuditOptions) -> Result<AuditResult> {
         return Ok(result);
     }
     tracing::info!(partitions, "auditing in partitions by patient");
-    let (prep, (mut spill, mut issues, accounting)) = Prepared::new(opts, |_| true, || {
-        let mut spill = partition::Partitioner::new(partitions, opts.spill_dir.as_deref())?;
-        let (issues, accounting) = load::read_inputs(&opts.inputs, &aliases, &load_options, &mut spill)?;
-        Ok((spill, issues, accounting))
-    })?;
+    let (prep, (mut spill, mut issues, accounting)) = Prepared::new(
+        opts,
+        |_| true,
+        || {
+            let mut spill = partition::Partitioner::new(partitions, opts.spill_dir.as_deref())?;
+            let (issues, accounting) = load::read_inputs(&opts.inputs, &aliases, &load_options, &mut spill)?;
+            Ok((spill, issues, accounting))
+        },
+    )?;
     spill.finish()?;
     let partitioned_at = started.elapsed().as_secs_f64();
     if spill.lines.iter().sum::<u64>() == 0 {
@@ -605,11 +609,8 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
 fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize) -> Totals {
     let claims = counts.claims;
     let (provider_level, claim_level): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.is_provider_level());
-    let flagged: HashSet<&str> = claim_level
-        .iter()
-        .filter(|f| f.severity >= Severity::Warning && !f.claim_id.is_empty())
-        .map(|f| f.claim_id.as_str())
-        .collect();
+    let flagged: HashSet<&str> =
+        claim_level.iter().filter(|f| f.severity >= Severity::Warning && !f.claim_id.is_empty()).map(|f| f.claim_id.as_str()).collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     Totals {
         files,
@@ -632,4 +633,3 @@ fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize)
         provider_amount_at_risk: amount_at_risk(provider_level.iter().copied()),
     }
 }
-

@@ -9,7 +9,6 @@
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-
 use super::column::{ColumnData, DateColumn, Dict, Interner, TextColumn, NO_DAY, NO_INTEGER, NO_NUMBER};
 use super::{groups::Groups, Batch};
 use crate::schema::{col, Kind, COLUMNS};
@@ -17,9 +16,28 @@ use crate::vocab::{DataIssue, Severity};
 
 /// Columns whose values are codes: trimmed and upper-cased so "99213 " and "99213" agree.
 pub const CODE_COLUMNS: &[usize] = &[
-    col::PROCEDURE_CODE, col::MODIFIER_1, col::MODIFIER_2, col::MODIFIER_3, col::MODIFIER_4, col::PATIENT_SEX,
-    col::DX_POINTERS, col::DX_1, col::DX_2, col::DX_3, col::DX_4, col::DX_5, col::DX_6, col::DX_7, col::DX_8, col::DX_9,
-    col::DX_10, col::DX_11, col::DX_12, col::REVENUE_CODE, col::PRINCIPAL_PROCEDURE_CODE, col::OTHER_PROCEDURE_CODES,
+    col::PROCEDURE_CODE,
+    col::MODIFIER_1,
+    col::MODIFIER_2,
+    col::MODIFIER_3,
+    col::MODIFIER_4,
+    col::PATIENT_SEX,
+    col::DX_POINTERS,
+    col::DX_1,
+    col::DX_2,
+    col::DX_3,
+    col::DX_4,
+    col::DX_5,
+    col::DX_6,
+    col::DX_7,
+    col::DX_8,
+    col::DX_9,
+    col::DX_10,
+    col::DX_11,
+    col::DX_12,
+    col::REVENUE_CODE,
+    col::PRINCIPAL_PROCEDURE_CODE,
+    col::OTHER_PROCEDURE_CODES,
 ];
 
 /// Date layouts accepted in claim files, tried in order.
@@ -302,10 +320,7 @@ fn zfill(s: &str, width: usize) -> String {
 }
 
 fn parse_date(s: &str) -> Option<i32> {
-    DATE_FORMATS
-        .iter()
-        .find_map(|f| chrono::NaiveDate::parse_from_str(s, f).ok())
-        .map(crate::dates::to_days)
+    DATE_FORMATS.iter().find_map(|f| chrono::NaiveDate::parse_from_str(s, f).ok()).map(crate::dates::to_days)
 }
 
 /// `$1,200.00` is a readable amount: commas go, and `$` and spaces around the number.
@@ -349,7 +364,11 @@ struct Parsed<T> {
 
 impl<T> Parsed<T> {
     fn with_raw(self, raw: RawText) -> RawParsed {
-        RawParsed { ids: raw.ids, unreadable: self.values.iter().zip(&self.trimmed).map(|(v, t)| v.is_none() && t.is_some()).collect(), trimmed: self.trimmed }
+        RawParsed {
+            ids: raw.ids,
+            unreadable: self.values.iter().zip(&self.trimmed).map(|(v, t)| v.is_none() && t.is_some()).collect(),
+            trimmed: self.trimmed,
+        }
     }
 }
 
@@ -444,7 +463,8 @@ fn fill_defaults(batch: &mut Batch) {
     // The claim type: given, else institutional when a type of bill or revenue code is present.
     let given = batch.text_ids(col::CLAIM_TYPE).map(|i| i.to_vec());
     if given.as_ref().is_none_or(|ids| ids.contains(&0)) {
-        let mut dict: Vec<String> = batch.dict(col::CLAIM_TYPE).map(|d| d.iter().map(str::to_string).collect()).unwrap_or_else(|| vec![String::new()]);
+        let mut dict: Vec<String> =
+            batch.dict(col::CLAIM_TYPE).map(|d| d.iter().map(str::to_string).collect()).unwrap_or_else(|| vec![String::new()]);
         let mut id_of = |name: &str| -> u32 {
             match dict.iter().position(|d| d == name) {
                 Some(i) => i as u32,
@@ -515,10 +535,7 @@ fn group(batch: &mut Batch) {
     batch.providers = Groups::by_dense_key(provider.ids(), provider.dict().len());
     let patient = batch.text_ids(col::PATIENT_ID);
     let days = batch.days(col::SERVICE_DATE_FROM);
-    batch.patient_days = Groups::by_key(
-        (0..len).map(|r| (patient.map_or(0, |p| p[r]), provider.ids()[r], days.map_or(NO_DAY, |d| d[r]))),
-        len,
-    );
+    batch.patient_days = Groups::by_key((0..len).map(|r| (patient.map_or(0, |p| p[r]), provider.ids()[r], days.map_or(NO_DAY, |d| d[r]))), len);
     batch.provider = provider;
 }
 

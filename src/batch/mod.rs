@@ -242,17 +242,13 @@ impl Batch {
         for &c in cols {
             let name: PlSmallStr = COLUMNS[c].name.into();
             let column = match (&self.columns[c], COLUMNS[c].kind) {
-                (ColumnData::Text(t), _) => {
-                    Column::new(name, t.ids.iter().map(|&i| (i != 0).then(|| t.dict.get(i as usize))).collect::<Vec<_>>())
-                }
+                (ColumnData::Text(t), _) => Column::new(name, t.ids.iter().map(|&i| (i != 0).then(|| t.dict.get(i as usize))).collect::<Vec<_>>()),
                 (ColumnData::Date(d), _) => {
                     let days: Vec<Option<i32>> = d.days.iter().map(|&x| (x != NO_DAY).then_some(x)).collect();
                     Column::new(name, days).cast(&DataType::Date)?
                 }
                 (ColumnData::Number(v), _) => Column::new(name, v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect::<Vec<_>>()),
-                (ColumnData::Integer(v), _) => {
-                    Column::new(name, v.iter().map(|&x| (x != NO_INTEGER).then_some(x)).collect::<Vec<_>>())
-                }
+                (ColumnData::Integer(v), _) => Column::new(name, v.iter().map(|&x| (x != NO_INTEGER).then_some(x)).collect::<Vec<_>>()),
                 (ColumnData::Null, Kind::Text) => Column::full_null(name, self.len, &DataType::String),
                 (ColumnData::Null, Kind::Date) => Column::full_null(name, self.len, &DataType::Date),
                 (ColumnData::Null, Kind::Number) => Column::full_null(name, self.len, &DataType::Float64),
@@ -333,5 +329,3 @@ pub const EM_ESTABLISHED: [&str; 5] = ["99211", "99212", "99213", "99214", "9921
 pub const EM_NEW: [&str; 4] = ["99202", "99203", "99204", "99205"];
 /// Modifier 59 and its X{EPSU} subsets.
 pub const MOD_59_FAMILY: [&str; 5] = ["59", "XE", "XS", "XP", "XU"];
-
-

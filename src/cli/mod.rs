@@ -20,9 +20,9 @@ use clap::{Parser, Subcommand};
 use crate::audit::{run_audit, AuditOptions, AuditResult, StrictFailure};
 use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
-use crate::vocab::InputError;
 use crate::report;
 use crate::rules::Sandbox;
+use crate::vocab::InputError;
 use crate::vocab::Severity;
 
 #[derive(Parser)]
@@ -152,7 +152,12 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
         Some('K') => (&t[..t.len() - 1], 1 << 10),
         _ => (t, 1),
     };
-    num.trim().parse::<f64>().ok().filter(|n| *n > 0.0).map(|n| (n * mult as f64) as u64).ok_or_else(|| format!("`{s}` is not a size such as 2G or 800M"))
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n > 0.0)
+        .map(|n| (n * mult as f64) as u64)
+        .ok_or_else(|| format!("`{s}` is not a size such as 2G or 800M"))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -201,7 +206,10 @@ pub fn run() -> ExitCode {
 fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
     let mut rows: Vec<_> = profile.iter().collect();
     rows.sort_by(|a, b| (b.select_seconds + b.eval_seconds).total_cmp(&(a.select_seconds + a.eval_seconds)));
-    println!("{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9} {:>9}", "rule", "scope", "records", "selected", "evaluations", "findings", "select ms", "script ms");
+    println!(
+        "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9} {:>9}",
+        "rule", "scope", "records", "selected", "evaluations", "findings", "select ms", "script ms"
+    );
     for p in rows {
         println!(
             "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9.1} {:>9.1}",
@@ -270,10 +278,7 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         );
     }
     let t = &result.totals;
-    println!(
-        "claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations",
-        t.lines, t.claims, t.files, t.rules_run, t.evaluations
-    );
+    println!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations);
     for line in crate::load::accounting::summary_lines(&result.accounting) {
         println!("{line}");
     }
@@ -363,9 +368,19 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
     if args.verify_selectors {
         if !result.selector_misses.is_empty() {
             for f in &result.selector_misses {
-                eprintln!("selector misses: {} would have flagged claim {} line {} ({}): {}", f.rule_id, f.claim_id, f.line_number.map_or("-".into(), |l| l.to_string()), f.location, f.message);
+                eprintln!(
+                    "selector misses: {} would have flagged claim {} line {} ({}): {}",
+                    f.rule_id,
+                    f.claim_id,
+                    f.line_number.map_or("-".into(), |l| l.to_string()),
+                    f.location,
+                    f.message
+                );
             }
-            eprintln!("claimlint: --verify-selectors: {} finding(s) dropped by selectors; fix the rules' select: blocks", result.selector_misses.len());
+            eprintln!(
+                "claimlint: --verify-selectors: {} finding(s) dropped by selectors; fix the rules' select: blocks",
+                result.selector_misses.len()
+            );
             return Ok(2);
         }
         let checked = result.profile.iter().filter(|p| p.selected < p.records).count();
@@ -398,6 +413,11 @@ pub(crate) fn write_reports(
     std::fs::write(&fraud_path, report::render_fraud(result, "Fraud-risk report", &env)?)?;
     let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
     std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
-    println!("report: {}  fraud-risk report: {} (and providers.csv)  findings: {}", report_path.display(), fraud_path.display(), findings_path.display());
+    println!(
+        "report: {}  fraud-risk report: {} (and providers.csv)  findings: {}",
+        report_path.display(),
+        fraud_path.display(),
+        findings_path.display()
+    );
     Ok(())
 }

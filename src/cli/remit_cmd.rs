@@ -138,12 +138,7 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
         }
     }
     let count = |s: Severity| run.problems.iter().filter(|f| f.severity == s).count();
-    println!(
-        "remittance data quality: {} error, {} warning, {} info",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
-    );
+    println!("remittance data quality: {} error, {} warning, {} info", count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     let mut worst: Vec<_> = run.problems.iter().filter(|f| f.severity >= Severity::Warning).collect();
     worst.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in worst.into_iter().take(args.show) {

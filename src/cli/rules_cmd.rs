@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Subcommand;
 
-use crate::vocab::input_error;
 use crate::rules::{self, check, testing, CompiledRule, Sandbox};
+use crate::vocab::input_error;
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
@@ -199,8 +199,7 @@ fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
             }
         }
     }
-    let without: Vec<&str> =
-        set.rules.iter().filter(|r| r.meta().examples.is_empty()).map(|r| r.meta().id.as_str()).collect();
+    let without: Vec<&str> = set.rules.iter().filter(|r| r.meta().examples.is_empty()).map(|r| r.meta().id.as_str()).collect();
     if !without.is_empty() {
         println!("note: {} rule(s) have no examples: {}", without.len(), without.join(", "));
     }

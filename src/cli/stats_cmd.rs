@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 use polars::prelude::*;
 
 use crate::load::load_claims;
-use crate::vocab::input_error;
 use crate::ratstats::{self, report, SampleValues, StratumFrame, StratumRequest, StratumValues, DEFAULT_LEVELS};
 use crate::schema::AliasMap;
+use crate::vocab::input_error;
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -216,12 +216,7 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
         let explain = "The numbers drawn, in the order of selection, with the claim each one picks (for a claim frame). \
                        The same seed, frame and sizes always give the same sample, as in RAT-STATS.";
         std::fs::write(out.join("sample.html"), crate::report::render_ratstats(&env, &args.title, "Random sample", explain, &text, &csv)?)?;
-        println!(
-            "wrote {}, {} and {}",
-            out.join("sample.txt").display(),
-            out.join("sample.csv").display(),
-            out.join("sample.html").display()
-        );
+        println!("wrote {}, {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display(), out.join("sample.html").display());
     }
     Ok(0)
 }
@@ -265,9 +260,10 @@ pub fn appraise(cmd: AppraiseCommand) -> Result<u8> {
             let mut values: Vec<Vec<f64>> = Vec::new();
             for (line, row) in rows.iter().skip(1) {
                 let name = row.get(si).map(|s| s.trim().to_string()).unwrap_or_default();
-                let v = row.get(vi).and_then(|v| ratstats::parse_amount(v)).ok_or_else(|| {
-                    input_error(format!("{} line {line}: `value` is not a number", file.display()))
-                })?;
+                let v = row
+                    .get(vi)
+                    .and_then(|v| ratstats::parse_amount(v))
+                    .ok_or_else(|| input_error(format!("{} line {line}: `value` is not a number", file.display())))?;
                 match names.iter().position(|n| *n == name) {
                     Some(k) => values[k].push(v),
                     None => {

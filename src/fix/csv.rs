@@ -160,4 +160,3 @@ fn quote(value: &str, delimiter: u8) -> Vec<u8> {
         value.as_bytes().to_vec()
     }
 }
-

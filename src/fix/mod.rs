@@ -112,7 +112,11 @@ pub fn apply(result: &AuditResult, inputs: &[PathBuf], aliases: &AliasMap, out: 
         let target = out.join(unique_name(path, &mut used_names));
         let rule_of = |by: &Vec<&Planned>| by.iter().map(|p| p.finding.rule_id.as_str()).collect::<Vec<_>>().join("|");
         let kind_of = |by: &Vec<&Planned>| {
-            if by.iter().all(|p| p.finding.fix.as_ref().is_some_and(|f| f.kind == FixKind::Safe)) { FixKind::Safe } else { FixKind::Suggested }
+            if by.iter().all(|p| p.finding.fix.as_ref().is_some_and(|f| f.kind == FixKind::Safe)) {
+                FixKind::Safe
+            } else {
+                FixKind::Suggested
+            }
         };
         match format {
             Format::Csv | Format::Tsv => {
@@ -354,4 +358,3 @@ fn write_csv(path: &Path, frame: &DataFrame) -> Result<()> {
     CsvWriter::new(file).include_header(true).finish(&mut frame.clone())?;
     Ok(())
 }
-

@@ -597,11 +597,7 @@ fn busiest_days(p: &ProviderPartial) -> Vec<DayMinutes> {
     days.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     days.truncate(BUSIEST_DAYS);
     days.into_iter()
-        .map(|(&day, m, c)| DayMinutes {
-            date: from_days(day).format("%Y-%m-%d").to_string(),
-            minutes: m as f64 / MILLI,
-            charge: c as f64 / 100.0,
-        })
+        .map(|(&day, m, c)| DayMinutes { date: from_days(day).format("%Y-%m-%d").to_string(), minutes: m as f64 / MILLI, charge: c as f64 / 100.0 })
         .collect()
 }
 

@@ -11,4 +11,3 @@ pub mod stats;
 
 pub use indicators::{provider_records, ProviderIndicators, ProviderRecord};
 pub use partials::ProviderPartials;
-

@@ -252,10 +252,8 @@ const NO_CHARGE: i64 = i64::MIN;
 const NO_DAY: i32 = i32::MIN;
 
 fn record(batch: &Batch, look: &Lookups, row: usize) -> Rec {
-    let flags = col::MODIFIERS
-        .iter()
-        .zip(&look.modifier_bits)
-        .fold(0u8, |f, (&m, bits)| f | bits.get(batch.text_id(m, row) as usize).copied().unwrap_or(0));
+    let flags =
+        col::MODIFIERS.iter().zip(&look.modifier_bits).fold(0u8, |f, (&m, bits)| f | bits.get(batch.text_id(m, row) as usize).copied().unwrap_or(0));
     Rec {
         charge: batch.number(col::CHARGE_AMOUNT, row).map_or(NO_CHARGE, cents),
         units_milli: milli(batch.number(col::UNITS, row).unwrap_or(0.0)),

@@ -14,8 +14,8 @@ use polars::prelude::*;
 
 use crate::batch::build::BatchBuilder;
 use crate::load::LoadedClaims;
-use crate::vocab::FileAccounting;
 use crate::vocab::input_error;
+use crate::vocab::FileAccounting;
 
 /// Columns of the PUF layout that are read.
 pub const PUF_COLUMNS: [&str; 6] = ["Rndrng_NPI", "Rndrng_Prvdr_Type", "HCPCS_Cd", "Place_Of_Srvc", "Tot_Srvcs", "Avg_Sbmtd_Chrg"];

@@ -97,9 +97,8 @@ pub fn strength(meta: &RuleMeta, findings: usize, indicators: Option<&serde_json
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(v, path)| (v / unit, format!("{path} = {v:.4} (unit {unit})")))
     });
-    let (raw, measure) = measured.unwrap_or_else(|| {
-        (1.0 + (findings.max(1) as f64).log10(), format!("{findings} finding{}", if findings == 1 { "" } else { "s" }))
-    });
+    let (raw, measure) =
+        measured.unwrap_or_else(|| (1.0 + (findings.max(1) as f64).log10(), format!("{findings} finding{}", if findings == 1 { "" } else { "s" })));
     (raw.clamp(1.0, MAX_STRENGTH), measure)
 }
 
@@ -177,9 +176,7 @@ pub fn rank<'a>(findings: &'a [Finding], rules: &[RuleMeta], indicators: &'a [Pr
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(b.amount_at_risk.total_cmp(&a.amount_at_risk)).then(a.npi.cmp(&b.npi))
-    });
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.amount_at_risk.total_cmp(&a.amount_at_risk)).then(a.npi.cmp(&b.npi)));
     for (i, p) in out.iter_mut().enumerate() {
         p.rank = i + 1;
     }

@@ -125,11 +125,7 @@ pub fn chi_square_upper_p(stat: f64, df: f64) -> f64 {
         return 0.0;
     }
     let (a, x) = (df / 2.0, stat / 2.0);
-    let q = if x < a + 1.0 {
-        1.0 - gamma_p_series(a, x)
-    } else {
-        gamma_q_cf(a, x)
-    };
+    let q = if x < a + 1.0 { 1.0 - gamma_p_series(a, x) } else { gamma_q_cf(a, x) };
     q.clamp(0.0, 1.0) // rounding can stray by an ulp past the bounds
 }
 
@@ -303,11 +299,7 @@ pub fn chi_square_2xk(provider: &[f64], peers: &[f64]) -> Option<ChiSquare> {
     if provider.len() != peers.len() || !provider.iter().chain(peers).all(|&c| valid_count(c)) {
         return None;
     }
-    let kept = provider
-        .iter()
-        .zip(peers)
-        .filter(|&(&p, &q)| p + q > 0.0)
-        .count();
+    let kept = provider.iter().zip(peers).filter(|&(&p, &q)| p + q > 0.0).count();
     let r1: f64 = provider.iter().sum();
     let r2: f64 = peers.iter().sum();
     let n = r1 + r2;
@@ -329,13 +321,7 @@ pub fn chi_square_2xk(provider: &[f64], peers: &[f64]) -> Option<ChiSquare> {
         expected.push(e1);
     }
     let df = (kept - 1) as f64;
-    Some(ChiSquare {
-        statistic,
-        df,
-        p_value: chi_square_upper_p(statistic, df),
-        observed: provider.to_vec(),
-        expected,
-    })
+    Some(ChiSquare { statistic, df, p_value: chi_square_upper_p(statistic, df), observed: provider.to_vec(), expected })
 }
 
 /// Chi-square goodness of fit of `observed` counts against a known distribution
@@ -347,21 +333,12 @@ pub fn chi_square_2xk(provider: &[f64], peers: &[f64]) -> Option<ChiSquare> {
 /// `None` when the slices differ in length, a count or share is negative or not finite,
 /// the observed total or share total is 0, or fewer than 2 categories remain.
 pub fn chi_square_goodness_of_fit(observed: &[f64], expected_share: &[f64]) -> Option<ChiSquare> {
-    if observed.len() != expected_share.len()
-        || !observed
-            .iter()
-            .chain(expected_share)
-            .all(|&c| valid_count(c))
-    {
+    if observed.len() != expected_share.len() || !observed.iter().chain(expected_share).all(|&c| valid_count(c)) {
         return None;
     }
     let n: f64 = observed.iter().sum();
     let share_total: f64 = expected_share.iter().sum();
-    let kept = observed
-        .iter()
-        .zip(expected_share)
-        .filter(|&(&o, &s)| o > 0.0 || s > 0.0)
-        .count();
+    let kept = observed.iter().zip(expected_share).filter(|&(&o, &s)| o > 0.0 || s > 0.0).count();
     if kept < 2 || n <= 0.0 || share_total <= 0.0 || !n.is_finite() || !share_total.is_finite() {
         return None;
     }
@@ -377,13 +354,7 @@ pub fn chi_square_goodness_of_fit(observed: &[f64], expected_share: &[f64]) -> O
         expected.push(e);
     }
     let df = (kept - 1) as f64;
-    Some(ChiSquare {
-        statistic,
-        df,
-        p_value: chi_square_upper_p(statistic, df),
-        observed: observed.to_vec(),
-        expected,
-    })
+    Some(ChiSquare { statistic, df, p_value: chi_square_upper_p(statistic, df), observed: observed.to_vec(), expected })
 }
 
 // ---------------------------------------------------------------- Benford
@@ -402,10 +373,8 @@ pub const BENFORD_FIRST_DIGIT: [f64; 9] = [
 ];
 
 /// Exact powers of ten up to 1e22 (the largest exactly representable in f64).
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
+const POW10: [f64; 23] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /// Leading decimal digit (1..=9) of an amount, following Nigrini's convention that only
 /// amounts `>= 10` enter the first-digit test (small amounts are dominated by fixed fees and
@@ -511,19 +480,8 @@ pub fn benford(amounts: impl IntoIterator<Item = f64>) -> Option<BenfordResult> 
         return None;
     }
     let observed_share = counts.map(|c| c as f64 / n as f64);
-    let mad = observed_share
-        .iter()
-        .zip(BENFORD_FIRST_DIGIT)
-        .map(|(o, e)| (o - e).abs())
-        .sum::<f64>()
-        / 9.0;
-    Some(BenfordResult {
-        n,
-        counts,
-        observed_share,
-        mad,
-        conformity: Conformity::from_mad(mad),
-    })
+    let mad = observed_share.iter().zip(BENFORD_FIRST_DIGIT).map(|(o, e)| (o - e).abs()).sum::<f64>() / 9.0;
+    Some(BenfordResult { n, counts, observed_share, mad, conformity: Conformity::from_mad(mad) })
 }
 
 // ---------------------------------------------------------------- robust location and scale
@@ -643,11 +601,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
         return Some(a); // also keeps equal infinities from giving NaN
     }
     // numpy's lerp: interpolate from the nearer end so the result is exact at both ends.
-    Some(if t < 0.5 {
-        a + (b - a) * t
-    } else {
-        b - (b - a) * (1.0 - t)
-    })
+    Some(if t < 0.5 { a + (b - a) * t } else { b - (b - a) * (1.0 - t) })
 }
 
 /// `part / total`; `None` when `total` is 0 or either value is not finite.

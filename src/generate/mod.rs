@@ -35,8 +35,8 @@ use rayon::prelude::*;
 
 use crate::refdata::RefData;
 use crate::schema::{Kind, COLUMNS};
-use model::{Generated, Model};
 pub use model::npi_with_check_digit;
+use model::{Generated, Model};
 use oracle::{Counts, Rule, RULES};
 
 #[derive(Debug, Clone)]
@@ -160,7 +160,11 @@ impl Manifest {
             self.providers,
             self.payers.join(", ")
         );
-        s.push_str(&format!("planted {} errors ({:.2}% of lines):\n", self.planted_total(), 100.0 * self.planted_total() as f64 / self.lines.max(1) as f64));
+        s.push_str(&format!(
+            "planted {} errors ({:.2}% of lines):\n",
+            self.planted_total(),
+            100.0 * self.planted_total() as f64 / self.lines.max(1) as f64
+        ));
         s.push_str(&format!("  {:<30} {:>8} {:>18}\n", "rule", "planted", "expected findings"));
         for (id, p, e) in self.rows() {
             if p == 0 && e == 0 {
@@ -171,7 +175,14 @@ impl Manifest {
         if !self.schemes.is_empty() {
             s.push_str(&format!("planted {} provider-level schemes:\n", self.schemes.len()));
             for p in &self.schemes {
-                s.push_str(&format!("  {} {:<38} {:<22} strength {:.2}, {} encounters\n", p.npi, p.specialty, p.scheme.id(), p.strength, p.encounters));
+                s.push_str(&format!(
+                    "  {} {:<38} {:<22} strength {:.2}, {} encounters\n",
+                    p.npi,
+                    p.specialty,
+                    p.scheme.id(),
+                    p.strength,
+                    p.encounters
+                ));
             }
         }
         if !self.rules_not_plantable.is_empty() {

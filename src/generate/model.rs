@@ -171,8 +171,7 @@ impl Encounter {
             }
         }
         let old = std::mem::take(&mut self.claims);
-        let mut claims: Vec<(u8, Claim)> =
-            old.into_iter().enumerate().filter_map(|(i, c)| map[i].map(|n| (n, c))).collect();
+        let mut claims: Vec<(u8, Claim)> = old.into_iter().enumerate().filter_map(|(i, c)| map[i].map(|n| (n, c))).collect();
         claims.sort_by_key(|(n, _)| *n);
         self.claims = claims.into_iter().map(|(_, c)| c).collect();
         for l in &mut self.lines {
@@ -332,8 +331,7 @@ impl<'a> Model<'a> {
             _ => r.range(65, 94),
         };
         let reference = self.start;
-        let birth = NaiveDate::from_ymd_opt(reference.year() - age as i32, 1, 1).expect("valid")
-            + Days::new(r.below(365));
+        let birth = NaiveDate::from_ymd_opt(reference.year() - age as i32, 1, 1).expect("valid") + Days::new(r.below(365));
         let birth = birth.min(reference);
         let payer = if age >= 65 {
             PAYERS[r.pick_weighted(&[(0usize, 80), (1, 10), (3, 10)])]
@@ -399,11 +397,7 @@ impl<'a> Model<'a> {
         let patient = self.patient(p);
         let age = crate::dates::age_on(patient.birth, dos);
         let medicare = patient.payer == "MEDICARE";
-        let spec = if filler || r.chance(0.58) {
-            None
-        } else {
-            Some(r.pick_weighted(&self.specialist_mix))
-        };
+        let spec = if filler || r.chance(0.58) { None } else { Some(r.pick_weighted(&self.specialist_mix)) };
         let provider = match spec {
             None => patient.pcp,
             Some(s) => {
@@ -450,15 +444,9 @@ impl<'a> Model<'a> {
         }
         let dx = self.diagnoses(r, dx_list, &patient, dos);
         let received = dos + Days::new(2 + r.below(12) + if r.chance(0.3) { r.below(30) } else { 0 });
-        let prior_auth = lines.iter().any(|l| self.policy.prior_auth_codes.iter().any(|c| *c == l.code)).then(|| format!("PA{:08}", r.below(100_000_000)));
-        let mut enc = Encounter {
-            index: e,
-            patient: p,
-            provider,
-            dos,
-            lines,
-            claims: vec![Claim { dx, received, prior_auth }],
-        };
+        let prior_auth =
+            lines.iter().any(|l| self.policy.prior_auth_codes.iter().any(|c| *c == l.code)).then(|| format!("PA{:08}", r.below(100_000_000)));
+        let mut enc = Encounter { index: e, patient: p, provider, dos, lines, claims: vec![Claim { dx, received, prior_auth }] };
         // Some patient-days are billed on two claims (labs or a procedure sent separately).
         if enc.lines.len() >= 2 && !filler && r.chance(0.12) {
             let k = 1 + r.below(enc.lines.len() as u64 - 1) as usize;
@@ -498,9 +486,8 @@ impl<'a> Model<'a> {
                     }
                 }
                 Fix::Dx { claim, slot } => {
-                    let replacement = DX_FALLBACK
-                        .iter()
-                        .find(|c| !enc.claims[claim].dx.iter().any(|d| d == *c) && self.dx_ok(c, patient, enc.dos, slot));
+                    let replacement =
+                        DX_FALLBACK.iter().find(|c| !enc.claims[claim].dx.iter().any(|d| d == *c) && self.dx_ok(c, patient, enc.dos, slot));
                     match replacement {
                         Some(c) => enc.claims[claim].dx[slot] = Cow::Borrowed(c),
                         None if enc.claims[claim].dx.len() > 1 => {

@@ -87,9 +87,15 @@ pub enum Fix {
     Bypass(usize),
     /// Lower the line's units to at most this (0 = drop the line).
     Units(usize, u32),
-    Dx { claim: usize, slot: usize },
+    Dx {
+        claim: usize,
+        slot: usize,
+    },
     Pos(usize),
-    Modifier { line: usize, modifier: usize },
+    Modifier {
+        line: usize,
+        modifier: usize,
+    },
     Received(usize),
 }
 

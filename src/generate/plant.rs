@@ -169,7 +169,13 @@ fn mce_sex(s: &Site, enc: &mut Encounter, patient: &Patient, r: &mut Rng) -> boo
 /// FED-MCE-AGE: a diagnosis outside the patient's age group.
 fn mce_age(s: &Site, enc: &mut Encounter, patient: &Patient, r: &mut Rng) -> bool {
     let age = crate::dates::age_on(patient.birth, s.dos);
-    let groups: &[&str] = if age < 15 { &["adult", "maternity"] } else if age > 17 { &["newborn", "pediatric"] } else { &["newborn"] };
+    let groups: &[&str] = if age < 15 {
+        &["adult", "maternity"]
+    } else if age > 17 {
+        &["newborn", "pediatric"]
+    } else {
+        &["newborn"]
+    };
     let g = *r.pick(groups);
     let Some(pool) = s.model.pools.mce_flagged.get(g) else { return false };
     add_dx(enc, *r.pick(pool))

@@ -35,9 +35,7 @@ fn read_or_shipped(rules_dir: Option<&Path>, rel: &str, shipped: &'static str) -
 
 fn strings(value: Option<&serde_yaml::Value>, what: &str, source: &str) -> Result<Vec<String>> {
     let list = value.and_then(|v| v.as_sequence()).with_context(|| format!("{source}: no `{what}` list under params"))?;
-    list.iter()
-        .map(|v| v.as_str().map(str::to_string).with_context(|| format!("{source}: `{what}` holds a value that is not a string")))
-        .collect()
+    list.iter().map(|v| v.as_str().map(str::to_string).with_context(|| format!("{source}: `{what}` holds a value that is not a string"))).collect()
 }
 
 impl Policy {

@@ -259,16 +259,16 @@ impl Schemes {
         let changed = match p.scheme {
             Scheme::Upcoding => upcode(enc, prov, 0.25 + 0.45 * s, &mut r),
             Scheme::Modifier25 => add_modifier(enc, &mut r, 0.3 + 0.4 * s, |code| is_em(code), &["25"]),
-            Scheme::Modifier59 => {
-                add_modifier(enc, &mut r, 0.2 + 0.3 * s, |code| !is_em(code) && !code.starts_with('J'), &["59", "59", "XU"])
-            }
+            Scheme::Modifier59 => add_modifier(enc, &mut r, 0.2 + 0.3 * s, |code| !is_em(code) && !code.starts_with('J'), &["59", "59", "XU"]),
             Scheme::ImpossibleDays => Schemes::is_mill_day(model.seed, p, enc.dos) && triple_timed_units(enc, model),
-            Scheme::BillingAfterDeath => r.chance(0.04 + 0.08 * s) && {
-                // A deceased beneficiary's identity: a patient of its own, dead before the visit.
-                patient.index = model.patients + e as u32;
-                patient.death = Some(enc.dos - Days::new(1 + hash(model.seed, &[TAG_DEATH, e]) % 400));
-                true
-            },
+            Scheme::BillingAfterDeath => {
+                r.chance(0.04 + 0.08 * s) && {
+                    // A deceased beneficiary's identity: a patient of its own, dead before the visit.
+                    patient.index = model.patients + e as u32;
+                    patient.death = Some(enc.dos - Days::new(1 + hash(model.seed, &[TAG_DEATH, e]) % 400));
+                    true
+                }
+            }
             Scheme::ExcludedNpi => true,
             Scheme::AddonInflation => inflate_addons(enc, prov, 0.5 + 0.5 * s, model, &mut r),
             Scheme::WeekendSurge => r.chance(0.3 + 0.3 * s) && move_to_weekend(enc, model),
@@ -286,7 +286,8 @@ impl Schemes {
     }
 }
 
-const EM_UP: [(&str, &str); 6] = [("99211", "99212"), ("99212", "99213"), ("99213", "99214"), ("99214", "99215"), ("99202", "99203"), ("99203", "99204")];
+const EM_UP: [(&str, &str); 6] =
+    [("99211", "99212"), ("99212", "99213"), ("99213", "99214"), ("99214", "99215"), ("99202", "99203"), ("99203", "99204")];
 
 fn recode(line: &mut super::model::Line, prov: &Provider, code: &'static str) {
     line.code = Cow::Borrowed(code);

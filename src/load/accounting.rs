@@ -66,9 +66,7 @@ pub fn to_csv(files: &[FileAccounting]) -> String {
             s.to_string()
         }
     };
-    let mut out = String::from(
-        "source,format,encoding,lines_read,lines_audited,lines_rejected,claims_read,claims_audited,claims_rejected\n",
-    );
+    let mut out = String::from("source,format,encoding,lines_read,lines_audited,lines_rejected,claims_read,claims_audited,claims_rejected\n");
     for f in files {
         out += &format!(
             "{},{},{},{},{},{},{},{},{}\n",
@@ -84,9 +82,7 @@ pub fn to_csv(files: &[FileAccounting]) -> String {
         );
     }
     let t = totals(files);
-    out += &format!(
-        "TOTAL,,,{},{},{},{},{},{}\n",
-        t.lines_read, t.lines_audited, t.lines_rejected, t.claims_read, t.claims_audited, t.claims_rejected
-    );
+    out +=
+        &format!("TOTAL,,,{},{},{},{},{},{}\n", t.lines_read, t.lines_audited, t.lines_rejected, t.claims_read, t.claims_audited, t.claims_rejected);
     out
 }

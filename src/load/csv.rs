@@ -46,14 +46,13 @@ const MAX_LISTED_RANGES: usize = 5;
 /// Reads a CSV (`separator` b',') or TSV (b'\t') file. `encoding` is a label such as
 /// "windows-1252", "latin1", "utf-8" or "utf-16le" that replaces the detection.
 pub fn read_csv(path: &Path, name: &str, separator: u8, encoding: Option<&str>) -> Result<CsvRead> {
-    let forced = match encoding {
-        Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
-            input_error(format!(
-                "--encoding {label}: unknown encoding (use utf-8, windows-1252, latin1, utf-16le or utf-16be)"
-            ))
-        })?),
-        None => None,
-    };
+    let forced =
+        match encoding {
+            Some(label) => Some(encoding_for_label(label).ok_or_else(|| {
+                input_error(format!("--encoding {label}: unknown encoding (use utf-8, windows-1252, latin1, utf-16le or utf-16be)"))
+            })?),
+            None => None,
+        };
     let cannot_read = |e: std::io::Error| input_error(format!("{name}: cannot read: {e}"));
     let mut issues = Vec::new();
     let (encoding, bom_len) = choose_encoding(path, forced, name, &mut issues).map_err(cannot_read)?;
@@ -305,11 +304,9 @@ impl Records {
         rec.line = self.line;
         loop {
             let from_pushback = self.pushback_pos < self.pushback.len();
-            let input: &[u8] =
-                if from_pushback { &self.pushback[self.pushback_pos..] } else { self.source.fill_buf()? };
+            let input: &[u8] = if from_pushback { &self.pushback[self.pushback_pos..] } else { self.source.fill_buf()? };
             let at_end = input.is_empty();
-            let (res, nin, nout, nend) =
-                self.core.read_record(input, &mut rec.fields[outlen..], &mut rec.ends[endlen..]);
+            let (res, nin, nout, nend) = self.core.read_record(input, &mut rec.fields[outlen..], &mut rec.ends[endlen..]);
             let mut consumed = &input[..nin];
             if !started {
                 // csv-core skips empty lines before a record; they belong to no record.
@@ -374,8 +371,7 @@ impl Records {
         }
         loop {
             let from_pushback = self.pushback_pos < self.pushback.len();
-            let input: &[u8] =
-                if from_pushback { &self.pushback[self.pushback_pos..] } else { self.source.fill_buf()? };
+            let input: &[u8] = if from_pushback { &self.pushback[self.pushback_pos..] } else { self.source.fill_buf()? };
             if input.is_empty() {
                 return Ok(());
             }
@@ -522,10 +518,8 @@ impl<'a> Rows<'a> {
                     n += 1;
                 }
                 let renamed = format!("{name}_{n}");
-                let message = format!(
-                    "column {} repeats the header `{name}`; it is read as `{renamed}` and the first `{name}` column is used",
-                    i + 1
-                );
+                let message =
+                    format!("column {} repeats the header `{name}`; it is read as `{renamed}` and the first `{name}` column is used", i + 1);
                 self.issues.push(self.at(rec.line, &dq::CSV_HEADER, message));
                 seen.insert(renamed.clone());
                 name = renamed;
@@ -656,12 +650,8 @@ impl<'a> Rows<'a> {
             anyhow::bail!(input_error(format!("{name}: the file has no header row")));
         }
         if let Some(&(first, _)) = self.blank.first() {
-            let mut ranges: Vec<String> = self
-                .blank
-                .iter()
-                .take(MAX_LISTED_RANGES)
-                .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
-                .collect();
+            let mut ranges: Vec<String> =
+                self.blank.iter().take(MAX_LISTED_RANGES).map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
             if self.blank.len() > MAX_LISTED_RANGES {
                 ranges.push("…".into());
             }

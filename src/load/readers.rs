@@ -75,8 +75,7 @@ fn read_parquet(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: 
     let mut reader = ParquetReader::new(open()?);
     let schema = reader.schema().map_err(unreadable)?;
     let rows = reader.num_rows().map_err(unreadable)?;
-    let wanted: Vec<String> =
-        schema.iter_names().filter(|n| aliases.canonical(n.as_str()).is_some()).map(|n| n.to_string()).collect();
+    let wanted: Vec<String> = schema.iter_names().filter(|n| aliases.canonical(n.as_str()).is_some()).map(|n| n.to_string()).collect();
     if rows == 0 {
         anyhow::bail!(input_error(format!("{name}: the file has a header but no claim lines")));
     }
@@ -91,11 +90,8 @@ fn read_parquet(path: &Path, name: &str, aliases: &AliasMap, source: u32, sink: 
         let mut left = group;
         while left > 0 {
             let len = left.min(PARQUET_SLICE_MAX);
-            let slice = ParquetReader::new(open()?)
-                .with_columns(Some(wanted.clone()))
-                .with_slice(Some((offset, len)))
-                .finish()
-                .map_err(unreadable)?;
+            let slice =
+                ParquetReader::new(open()?).with_columns(Some(wanted.clone())).with_slice(Some((offset, len))).finish().map_err(unreadable)?;
             sink.append(&canonical_frame(slice, name, aliases)?, source)?;
             offset += len;
             left -= len;
@@ -122,18 +118,11 @@ pub fn canonical_frame(raw: DataFrame, name: &str, aliases: &AliasMap) -> Result
         };
         let idx = COLUMNS.iter().position(|c| c.name == canonical).expect("canonical name");
         if by_canonical[idx].is_some() {
-            anyhow::bail!(input_error(format!(
-                "{name}: two columns map to `{canonical}` (the second is `{header}`); rename or drop one"
-            )));
+            anyhow::bail!(input_error(format!("{name}: two columns map to `{canonical}` (the second is `{header}`); rename or drop one")));
         }
         by_canonical[idx] = Some(column.clone());
     }
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(&by_canonical)
-        .filter(|(c, found)| c.required && found.is_none())
-        .map(|(c, _)| c.name)
-        .collect();
+    let missing: Vec<&str> = COLUMNS.iter().zip(&by_canonical).filter(|(c, found)| c.required && found.is_none()).map(|(c, _)| c.name).collect();
     if !missing.is_empty() {
         let cols = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
         anyhow::bail!(input_error(format!(
@@ -142,8 +131,7 @@ pub fn canonical_frame(raw: DataFrame, name: &str, aliases: &AliasMap) -> Result
         )));
     }
     let height = raw.height();
-    let mut out: Vec<Column> =
-        COLUMNS.iter().zip(by_canonical).filter_map(|(spec, found)| found.map(|c| c.with_name(spec.name.into()))).collect();
+    let mut out: Vec<Column> = COLUMNS.iter().zip(by_canonical).filter_map(|(spec, found)| found.map(|c| c.with_name(spec.name.into()))).collect();
     out.extend(row_numbers);
     Ok(DataFrame::new(height, out)?)
 }

@@ -63,49 +63,35 @@ impl fmt::Display for RatStatsError {
                 write!(f, "frame low number {low} is greater than high number {high}")
             }
             NothingRequested => write!(f, "at least one random number must be requested"),
-            TooManyRandomNumbers { requested, max } => write!(
-                f,
-                "{requested} random numbers requested (sequential plus spares); RAT-STATS generates at most {max}"
-            ),
-            SampleLargerThanFrame { requested, frame_size } => write!(
-                f,
-                "{requested} numbers requested but the frame holds only {frame_size} (sampling is without replacement)"
-            ),
+            TooManyRandomNumbers { requested, max } => {
+                write!(f, "{requested} random numbers requested (sequential plus spares); RAT-STATS generates at most {max}")
+            }
+            SampleLargerThanFrame { requested, frame_size } => {
+                write!(f, "{requested} numbers requested but the frame holds only {frame_size} (sampling is without replacement)")
+            }
             TooManyStrata { count, max } => {
                 write!(f, "{count} strata given; RAT-STATS accepts at most {max}")
             }
             NoStrata => write!(f, "no strata given"),
             EmptyStratum { stratum } => write!(f, "stratum {stratum} has an empty frame"),
-            GeneratorExhausted { draws } => write!(
-                f,
-                "the generator made {draws} draws without completing the sample; refusing to loop further"
-            ),
+            GeneratorExhausted { draws } => write!(f, "the generator made {draws} draws without completing the sample; refusing to loop further"),
             SampleTooSmall { sample_size, min } => {
                 write!(f, "sample size {sample_size} is too small: at least {min} items are needed")
             }
-            UniverseSmallerThanSample { universe_size, sample_size } => write!(
-                f,
-                "universe size {universe_size} is smaller than the sample size {sample_size}"
-            ),
-            LengthMismatch { first, second } => write!(
-                f,
-                "value columns differ in length ({first} vs {second}); each sample item needs one value in each"
-            ),
+            UniverseSmallerThanSample { universe_size, sample_size } => {
+                write!(f, "universe size {universe_size} is smaller than the sample size {sample_size}")
+            }
+            LengthMismatch { first, second } => {
+                write!(f, "value columns differ in length ({first} vs {second}); each sample item needs one value in each")
+            }
             NoValues => write!(f, "no examined, audited or difference values were given"),
             NonFiniteValue { index } => write!(f, "sample value #{} is not a finite number", index + 1),
-            ErrorsExceedSample { errors, sample_size } => write!(
-                f,
-                "{errors} items with the characteristic exceed the sample size {sample_size}"
-            ),
+            ErrorsExceedSample { errors, sample_size } => write!(f, "{errors} items with the characteristic exceed the sample size {sample_size}"),
             InvalidConfidence(c) => write!(f, "confidence level {c} must lie strictly between 0 and 1"),
             InvalidProbability(p) => write!(f, "probability {p} must lie strictly between 0 and 1"),
             InvalidDegreesOfFreedom(d) => write!(f, "degrees of freedom {d} must be at least 1"),
             InvalidSampleSizeInput(m) => write!(f, "invalid sample-size input: {m}"),
-            ColumnNotFound { column, available } => write!(
-                f,
-                "column '{column}' not found in the CSV header (columns: {})",
-                available.join(", ")
-            ),
+            ColumnNotFound { column, available } => write!(f, "column '{column}' not found in the CSV header (columns: {})", available.join(", ")),
             InvalidNumber { line, value } => write!(f, "line {line}: '{value}' is not a number"),
             MalformedCsv { line, message } => write!(f, "line {line}: {message}"),
             EmptyInput => write!(f, "the input holds no values"),

@@ -98,10 +98,7 @@ fn find_column(header: &[String], name: &str) -> Result<usize> {
     header
         .iter()
         .position(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase() == want)
-        .ok_or_else(|| RatStatsError::ColumnNotFound {
-            column: name.to_string(),
-            available: header.iter().map(|h| h.trim().to_string()).collect(),
-        })
+        .ok_or_else(|| RatStatsError::ColumnNotFound { column: name.to_string(), available: header.iter().map(|h| h.trim().to_string()).collect() })
 }
 
 /// The values of several named columns (case-insensitive header match), one `Vec` per name.

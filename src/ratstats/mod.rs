@@ -27,17 +27,14 @@ pub use error::{RatStatsError, Result};
 pub use io::{parse_amount, parse_csv_column, parse_csv_columns, parse_numbers};
 pub use rng::{VbRnd, WichmannHill};
 pub use sample::{
-    random_numbers, simple_random_sample, stratified_random_numbers, RandomNumberRequest, RandomNumbers,
-    SelectedNumber, StratifiedRandomNumbers, StratumFrame, StratumRequest, StratumSample, MAX_RANDOM_NUMBERS,
-    MAX_STRATA,
+    random_numbers, simple_random_sample, stratified_random_numbers, RandomNumberRequest, RandomNumbers, SelectedNumber, StratifiedRandomNumbers,
+    StratumFrame, StratumRequest, StratumSample, MAX_RANDOM_NUMBERS, MAX_STRATA,
 };
 pub use sample_size::{
-    attribute_sample_size, variable_sample_size, variable_sample_size_from_probe, AttributeSampleSize,
-    VariableSampleSize, VariableSampleSizeTable,
+    attribute_sample_size, variable_sample_size, variable_sample_size_from_probe, AttributeSampleSize, VariableSampleSize, VariableSampleSizeTable,
 };
 pub use stratified::{appraise_stratified, OverallStats, StratifiedVariableAppraisal, StratumAppraisal, StratumValues};
 pub use tdist::{t_quantile_upper, t_two_sided, t_upper_tail, z_two_sided};
 pub use variable::{
-    appraise_unrestricted, appraise_values, ConfidenceLimits, SampleValues, UnrestrictedVariableAppraisal, ValueKind,
-    VariableStats, DEFAULT_LEVELS,
+    appraise_unrestricted, appraise_values, ConfidenceLimits, SampleValues, UnrestrictedVariableAppraisal, ValueKind, VariableStats, DEFAULT_LEVELS,
 };

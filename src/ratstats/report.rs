@@ -112,10 +112,7 @@ pub fn stratified_random_numbers_text(r: &StratifiedRandomNumbers, audit: &str) 
         );
         // Items are listed by frame position; find each sorted number's item by its selection.
         let item = |k: i64| {
-            s.selected_items
-                .as_ref()
-                .and_then(|items| s.selection_order.iter().position(|&v| v == k).map(|p| items[p].clone()))
-                .unwrap_or_default()
+            s.selected_items.as_ref().and_then(|items| s.selection_order.iter().position(|&v| v == k).map(|p| items[p].clone())).unwrap_or_default()
         };
         let _ = writeln!(out, "{:>10}  {:>14}  ITEM", "SEL ORDER", "NUMBER");
         for d in &s.sorted_detail {
@@ -232,14 +229,7 @@ pub fn stratified_text(a: &StratifiedVariableAppraisal, audit: &str) -> String {
     for s in &a.strata {
         let _ = writeln!(out);
         let name = if s.name.is_empty() { String::new() } else { format!(" ({})", s.name) };
-        let _ = writeln!(
-            out,
-            "STRATUM {}{}: SAMPLE SIZE {}, UNIVERSE SIZE {}",
-            s.stratum,
-            name,
-            fmt_int(s.sample_size),
-            fmt_int(s.universe_size)
-        );
+        let _ = writeln!(out, "STRATUM {}{}: SAMPLE SIZE {}, UNIVERSE SIZE {}", s.stratum, name, fmt_int(s.sample_size), fmt_int(s.universe_size));
         let blocks: Vec<&VariableStats> = [&s.examined, &s.audited, &s.difference].into_iter().flatten().collect();
         variable_block(&mut out, &blocks);
     }
@@ -307,13 +297,7 @@ pub fn attribute_sample_size_text(s: &AttributeSampleSize, audit: &str) -> Strin
     let _ = writeln!(out, "ANTICIPATED RATE: {:.4}%", 100.0 * s.anticipated_rate);
     let _ = writeln!(out, "DESIRED PRECISION: +/- {:.4}%", 100.0 * s.precision);
     let _ = writeln!(out, "SAMPLE SIZE: {}", fmt_int(s.sample_size));
-    let _ = writeln!(
-        out,
-        "EXPECTED ERRORS {} GIVE LIMITS {} TO {} ITEMS",
-        s.expected_errors,
-        fmt_int(s.lower_quantity),
-        fmt_int(s.upper_quantity)
-    );
+    let _ = writeln!(out, "EXPECTED ERRORS {} GIVE LIMITS {} TO {} ITEMS", s.expected_errors, fmt_int(s.lower_quantity), fmt_int(s.upper_quantity));
     out
 }
 
@@ -347,14 +331,10 @@ pub fn random_numbers_csv(r: &RandomNumbers) -> String {
 pub fn stratified_random_numbers_csv(r: &StratifiedRandomNumbers) -> String {
     let mut out = String::from("stratum,name,kind,selection_order,value,item,frame_size\n");
     for s in &r.strata {
-        let rows = s
-            .selection_order
-            .iter()
-            .enumerate()
-            .map(|(i, v)| ("sample", i, *v, s.selected_items.as_ref().map(|x| x[i].clone())))
-            .chain(s.spares.iter().enumerate().map(|(i, v)| {
-                ("spare", s.quantity as usize + i, *v, s.spare_items.as_ref().map(|x| x[i].clone()))
-            }));
+        let rows =
+            s.selection_order.iter().enumerate().map(|(i, v)| ("sample", i, *v, s.selected_items.as_ref().map(|x| x[i].clone()))).chain(
+                s.spares.iter().enumerate().map(|(i, v)| ("spare", s.quantity as usize + i, *v, s.spare_items.as_ref().map(|x| x[i].clone()))),
+            );
         for (kind, i, v, item) in rows {
             let _ = writeln!(
                 out,

@@ -114,11 +114,8 @@ fn draw_distinct(gen: &mut WichmannHill, low: i64, universe: u64, count: u64) ->
 
 fn split_sample(mut drawn: Vec<i64>, quantity: u64) -> (Vec<i64>, Vec<i64>, Vec<SelectedNumber>, Vec<i64>) {
     let spares = drawn.split_off(quantity as usize);
-    let mut detail: Vec<SelectedNumber> = drawn
-        .iter()
-        .enumerate()
-        .map(|(i, &value)| SelectedNumber { selection_order: i as u64 + 1, value })
-        .collect();
+    let mut detail: Vec<SelectedNumber> =
+        drawn.iter().enumerate().map(|(i, &value)| SelectedNumber { selection_order: i as u64 + 1, value }).collect();
     detail.sort_by_key(|s| s.value);
     let sorted = detail.iter().map(|s| s.value).collect();
     (drawn, sorted, detail, spares)
@@ -230,9 +227,7 @@ pub fn stratified_random_numbers(seed: f64, strata: &[StratumRequest]) -> Result
     for (i, s) in strata.iter().enumerate() {
         let (low, high) = match &s.frame {
             StratumFrame::Range { low, high } => (*low, *high),
-            StratumFrame::Items(items) if items.is_empty() => {
-                return Err(RatStatsError::EmptyStratum { stratum: i + 1 })
-            }
+            StratumFrame::Items(items) if items.is_empty() => return Err(RatStatsError::EmptyStratum { stratum: i + 1 }),
             StratumFrame::Items(items) => (1, items.len() as i64),
         };
         let size = frame_size(low, high)?;

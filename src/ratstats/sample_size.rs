@@ -99,14 +99,7 @@ pub fn variable_sample_size_from_probe(
             });
         }
     }
-    Ok(VariableSampleSizeTable {
-        universe_size,
-        probe_size: n as u64,
-        probe_mean: mean,
-        probe_std_dev: sd,
-        estimated_total: total,
-        cells,
-    })
+    Ok(VariableSampleSizeTable { universe_size, probe_size: n as u64, probe_mean: mean, probe_std_dev: sd, estimated_total: total, cells })
 }
 
 /// An attribute sample size and the interval it achieves.
@@ -147,8 +140,7 @@ pub fn attribute_sample_size(universe_size: u64, anticipated_rate: f64, precisio
         let x = ((anticipated_rate * n as f64).round() as u64).min(n);
         let (lo, hi) = exact_limits(universe_size, n, x, alpha);
         // Small tolerance: limits are whole items, precision is a decimal fraction.
-        let ok = hi as f64 / big_n - anticipated_rate <= precision + 1e-12
-            && anticipated_rate - lo as f64 / big_n <= precision + 1e-12;
+        let ok = hi as f64 / big_n - anticipated_rate <= precision + 1e-12 && anticipated_rate - lo as f64 / big_n <= precision + 1e-12;
         (ok, x, lo, hi)
     };
     // A census always qualifies (its interval is the exact count).

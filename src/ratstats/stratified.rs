@@ -86,10 +86,7 @@ fn overall(strata: &[StratumAppraisal], kind: ValueKind, levels: &[f64]) -> Resu
     let point_estimate: f64 = blocks.iter().map(|b| b.point_estimate).sum();
     let se_total = blocks.iter().map(|b| b.se_total * b.se_total).sum::<f64>().sqrt();
     let big_n = universe_size as f64;
-    let limits = levels
-        .iter()
-        .map(|&c| Ok(limits(point_estimate, se_total, c, z_two_sided(c)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let limits = levels.iter().map(|&c| Ok(limits(point_estimate, se_total, c, z_two_sided(c)?))).collect::<Result<Vec<_>>>()?;
     Ok(Some(OverallStats {
         kind,
         universe_size,
@@ -115,9 +112,7 @@ pub fn appraise_stratified(strata: &[StratumValues], levels: &[f64]) -> Result<S
     let mut out = Vec::with_capacity(strata.len());
     for (i, s) in strata.iter().enumerate() {
         let v = s.values.completed()?;
-        let one = |col: &Option<Vec<f64>>, kind| {
-            col.as_ref().map(|c| appraise_values(s.universe_size, c, kind, levels)).transpose()
-        };
+        let one = |col: &Option<Vec<f64>>, kind| col.as_ref().map(|c| appraise_values(s.universe_size, c, kind, levels)).transpose();
         out.push(StratumAppraisal {
             stratum: i + 1,
             name: s.name.clone(),

@@ -171,11 +171,7 @@ fn gamma_half_ratio(nu: u64) -> Dd {
         return Dd::from(a).sqrt().mul(s);
     }
     // R(1/2) = 1/sqrt(pi), R(1) = sqrt(pi)/2, and R(b+1) = R(b) (b+1/2) / b.
-    let (mut r, mut b) = if !nu.is_multiple_of(2) {
-        (INV_SQRT_PI, 0.5)
-    } else {
-        (SQRT_PI_HALF, 1.0)
-    };
+    let (mut r, mut b) = if !nu.is_multiple_of(2) { (INV_SQRT_PI, 0.5) } else { (SQRT_PI_HALF, 1.0) };
     while b < a {
         r = r.mul_f(b + 0.5).div_f(b);
         b += 1.0;
@@ -191,11 +187,7 @@ fn t_upper_tail_dd(nu: u64, ratio: Dd, t: f64) -> (Dd, f64) {
     let d = t2.add(Dd::from(nuf));
     let x = Dd::from(nuf).div(d);
     let y = t2.div(d);
-    let xa = if nu.is_multiple_of(2) {
-        x.powi(nu / 2)
-    } else {
-        x.powi(nu / 2).mul(x.sqrt())
-    };
+    let xa = if nu.is_multiple_of(2) { x.powi(nu / 2) } else { x.powi(nu / 2).mul(x.sqrt()) };
     let sy = y.sqrt();
     let pdf = (ratio.mul(INV_SQRT_PI).to_f64() / nuf.sqrt()) * xa.mul(x.sqrt()).to_f64();
     // Which series: the one whose argument is at most 1/2 converges fastest.

@@ -62,11 +62,7 @@ pub(crate) fn limits(point_estimate: f64, se_total: f64, confidence: f64, factor
     let precision_amount = factor * se_total;
     // RAT-STATS shows no precision percent for a non-positive estimate (it would be negative or
     // undefined); it prints 0.
-    let precision_percent = if point_estimate > 0.0 {
-        100.0 * precision_amount / point_estimate
-    } else {
-        0.0
-    };
+    let precision_percent = if point_estimate > 0.0 { 100.0 * precision_amount / point_estimate } else { 0.0 };
     ConfidenceLimits {
         confidence,
         lower_limit: point_estimate - precision_amount,
@@ -152,10 +148,7 @@ pub fn appraise_values(universe_size: u64, values: &[f64], kind: ValueKind, leve
     let se_total = big_n * se_mean;
     let point_estimate = big_n * mean;
     let df = n - 1;
-    let limits = levels
-        .iter()
-        .map(|&c| Ok(limits(point_estimate, se_total, c, t_two_sided(df, c)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let limits = levels.iter().map(|&c| Ok(limits(point_estimate, se_total, c, t_two_sided(df, c)?))).collect::<Result<Vec<_>>>()?;
     Ok(VariableStats {
         kind,
         universe_size,
@@ -188,10 +181,8 @@ fn shape(n: f64, m2: f64, m3: f64, m4: f64) -> (Option<f64>, Option<f64>) {
     let s2 = m2 / (n - 1.0);
     let s = s2.sqrt();
     let skew = (n >= 3.0).then(|| n / ((n - 1.0) * (n - 2.0)) * m3 / (s2 * s));
-    let kurt = (n >= 4.0).then(|| {
-        n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * m4 / (s2 * s2)
-            - 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
-    });
+    let kurt = (n >= 4.0)
+        .then(|| n * (n + 1.0) / ((n - 1.0) * (n - 2.0) * (n - 3.0)) * m4 / (s2 * s2) - 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)));
     (skew, kurt)
 }
 
@@ -224,10 +215,7 @@ impl SampleValues {
 
     /// Fills in the third column when two are given, as RAT-STATS does.
     pub fn completed(&self) -> Result<SampleValues> {
-        let lens: Vec<usize> = [&self.examined, &self.audited, &self.difference]
-            .iter()
-            .filter_map(|c| c.as_ref().map(Vec::len))
-            .collect();
+        let lens: Vec<usize> = [&self.examined, &self.audited, &self.difference].iter().filter_map(|c| c.as_ref().map(Vec::len)).collect();
         if lens.is_empty() {
             return Err(RatStatsError::NoValues);
         }
@@ -247,10 +235,7 @@ impl SampleValues {
 
     /// Number of sample items.
     pub fn len(&self) -> usize {
-        [&self.examined, &self.audited, &self.difference]
-            .iter()
-            .find_map(|c| c.as_ref().map(Vec::len))
-            .unwrap_or(0)
+        [&self.examined, &self.audited, &self.difference].iter().find_map(|c| c.as_ref().map(Vec::len)).unwrap_or(0)
     }
 
     /// True when no column holds values.
@@ -279,9 +264,7 @@ impl UnrestrictedVariableAppraisal {
 /// Appraises every value column given (deriving the third from two).
 pub fn appraise_unrestricted(universe_size: u64, values: &SampleValues, levels: &[f64]) -> Result<UnrestrictedVariableAppraisal> {
     let v = values.completed()?;
-    let one = |col: &Option<Vec<f64>>, kind| {
-        col.as_ref().map(|c| appraise_values(universe_size, c, kind, levels)).transpose()
-    };
+    let one = |col: &Option<Vec<f64>>, kind| col.as_ref().map(|c| appraise_values(universe_size, c, kind, levels)).transpose();
     Ok(UnrestrictedVariableAppraisal {
         universe_size,
         sample_size: v.len() as u64,

@@ -38,10 +38,9 @@ impl CacheSetting {
         match self {
             CacheSetting::Off => None,
             CacheSetting::Dir(d) => Some(d.clone()),
-            CacheSetting::Default => std::env::var_os(CACHE_ENV)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| dirs::cache_dir().map(|d| d.join("claimlint"))),
+            CacheSetting::Default => {
+                std::env::var_os(CACHE_ENV).filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| dirs::cache_dir().map(|d| d.join("claimlint")))
+            }
         }
     }
 }

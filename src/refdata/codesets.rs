@@ -1,8 +1,8 @@
 //! Plain code sets (HCPCS Level II, a user-supplied CPT list, place of service, modifiers,
 //! revenue codes) and the OIG exclusion list (LEIE).
 
-use super::detect::{has, has_any, Detected, Plan, Probe, Reader};
 use super::compact::{self, day, Day, IntMap, IntSet, DAY_MAX, DAY_MIN};
+use super::detect::{has, has_any, Detected, Plan, Probe, Reader};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -124,8 +124,7 @@ pub(crate) fn detect_cpt(p: &Probe) -> Detected {
 
 pub(crate) fn detect_leie(p: &Probe) -> Detected {
     let d = p.normalised(TableKind::Leie, |name, h| {
-        has(h, "npi")
-            && (has_any(h, &["excldate", "exclusion_date", "excl_date"]) || ["leie", "exclu", "oig"].iter().any(|k| name.contains(k)))
+        has(h, "npi") && (has_any(h, &["excldate", "exclusion_date", "excl_date"]) || ["leie", "exclu", "oig"].iter().any(|k| name.contains(k)))
     });
     match d {
         // The OIG's own file (UPDATED.csv) has its header on the first line too.
@@ -194,9 +193,7 @@ impl Leie {
     /// reinstatement. A list without dates counts every listed NPI as excluded on every date.
     pub fn excluded(&self, npi: &str, dos: NaiveDate) -> bool {
         let d = day(dos);
-        compact::parse_npi(npi)
-            .and_then(|n| self.map.get(&n))
-            .is_some_and(|ps| ps.iter().any(|&(from, until)| from <= d && d < until))
+        compact::parse_npi(npi).and_then(|n| self.map.get(&n)).is_some_and(|ps| ps.iter().any(|&(from, until)| from <= d && d < until))
     }
 
     pub fn listed(&self, npi: &str) -> bool {

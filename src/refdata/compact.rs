@@ -173,12 +173,9 @@ pub(crate) fn release_from_name(name: &str) -> Option<NaiveDate> {
     let lower = name.to_ascii_lowercase();
     let s = lower.as_bytes();
     let n = s.len();
-    let digits_at =
-        |i: usize, k: usize| i + k <= n && s[i..i + k].iter().all(|c| c.is_ascii_digit());
+    let digits_at = |i: usize, k: usize| i + k <= n && s[i..i + k].iter().all(|c| c.is_ascii_digit());
     // A digit run must not continue past the span we read.
-    let bounded = |i: usize, k: usize| {
-        (i == 0 || !s[i - 1].is_ascii_digit()) && (i + k == n || !s[i + k].is_ascii_digit())
-    };
+    let bounded = |i: usize, k: usize| (i == 0 || !s[i - 1].is_ascii_digit()) && (i + k == n || !s[i + k].is_ascii_digit());
     let year = |i: usize| -> Option<i32> {
         let y: i32 = lower[i..i + 4].parse().ok()?;
         (1980..=2100).contains(&y).then_some(y)
@@ -199,11 +196,7 @@ pub(crate) fn release_from_name(name: &str) -> Option<NaiveDate> {
             }
         }
         // q3-2024, q3_2024, q32024
-        if s[i] == b'q'
-            && i + 1 < n
-            && (b'1'..=b'4').contains(&s[i + 1])
-            && (i == 0 || !s[i - 1].is_ascii_alphanumeric())
-        {
+        if s[i] == b'q' && i + 1 < n && (b'1'..=b'4').contains(&s[i + 1]) && (i == 0 || !s[i - 1].is_ascii_alphanumeric()) {
             let mut j = i + 2;
             if j < n && (s[j] == b'-' || s[j] == b'_' || s[j] == b' ') {
                 j += 1;
@@ -242,12 +235,7 @@ pub(crate) fn release_from_name(name: &str) -> Option<NaiveDate> {
         // 07-01-2024 / 07_01_2024
         if digits_at(i, 2) && i + 10 <= n && bounded(i, 2) {
             let sep = s[i + 2];
-            if (sep == b'-' || sep == b'_')
-                && s[i + 5] == sep
-                && digits_at(i + 3, 2)
-                && digits_at(i + 6, 4)
-                && bounded(i + 6, 4)
-            {
+            if (sep == b'-' || sep == b'_') && s[i + 5] == sep && digits_at(i + 3, 2) && digits_at(i + 6, 4) && bounded(i + 6, 4) {
                 let m: u32 = lower[i..i + 2].parse().ok()?;
                 let d: u32 = lower[i + 3..i + 5].parse().ok()?;
                 if let (Some(y), true) = (year(i + 6), m <= 12) {
@@ -260,17 +248,9 @@ pub(crate) fn release_from_name(name: &str) -> Option<NaiveDate> {
         if digits_at(i, 4) && bounded(i, 4) {
             if let Some(y) = year(i) {
                 // 2024-07-01 or 2025-12
-                if i + 7 <= n
-                    && (s[i + 4] == b'-' || s[i + 4] == b'_')
-                    && digits_at(i + 5, 2)
-                    && bounded(i + 5, 2)
-                {
+                if i + 7 <= n && (s[i + 4] == b'-' || s[i + 4] == b'_') && digits_at(i + 5, 2) && bounded(i + 5, 2) {
                     let m: u32 = lower[i + 5..i + 7].parse().ok()?;
-                    if i + 10 <= n
-                        && s[i + 7] == s[i + 4]
-                        && digits_at(i + 8, 2)
-                        && bounded(i + 8, 2)
-                    {
+                    if i + 10 <= n && s[i + 7] == s[i + 4] && digits_at(i + 8, 2) && bounded(i + 8, 2) {
                         let d: u32 = lower[i + 8..i + 10].parse().ok()?;
                         if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                             return Some(date);
@@ -291,13 +271,7 @@ pub(crate) fn release_from_name(name: &str) -> Option<NaiveDate> {
         }
     }
     // A bare year (hcpcs_level2_2022): January 1.
-    (0..n).find_map(|i| {
-        if digits_at(i, 4) && bounded(i, 4) {
-            year(i).and_then(|y| NaiveDate::from_ymd_opt(y, 1, 1))
-        } else {
-            None
-        }
-    })
+    (0..n).find_map(|i| if digits_at(i, 4) && bounded(i, 4) { year(i).and_then(|y| NaiveDate::from_ymd_opt(y, 1, 1)) } else { None })
 }
 
 /// Multiply-shift hashing for keys that are already well-spread integers (packed codes); std's
@@ -318,9 +292,7 @@ impl Hasher for IntHasher {
         self.write_u64(i as u64)
     }
     fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0 ^ i)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(29);
+        self.0 = (self.0 ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
     }
 }
 

@@ -14,7 +14,12 @@ pub(crate) enum Reader {
     /// skipping `skip_rows` rows first (1 for the normalised layouts' header). Official files
     /// keep `skip_rows` at 0: their preamble and header rows are dropped by the row parsers
     /// because the first cell is not a code, which survives preambles of any length.
-    Csv { sep: u8, quote: Option<u8>, ncols: usize, skip_rows: usize },
+    Csv {
+        sep: u8,
+        quote: Option<u8>,
+        ncols: usize,
+        skip_rows: usize,
+    },
     Parquet,
     /// Text the table's loader splits itself (fixed-width records, XML).
     Native,
@@ -132,12 +137,7 @@ impl Probe {
     /// An official delimited layout whose header row sits somewhere in the first lines:
     /// `classify(name, header)` gives the number of columns the layout defines, or a reason to
     /// pass the file over.
-    pub fn official(
-        &self,
-        kind: TableKind,
-        layout: &'static str,
-        classify: impl Fn(&str, &[String]) -> Option<Result<usize, String>>,
-    ) -> Detected {
+    pub fn official(&self, kind: TableKind, layout: &'static str, classify: impl Fn(&str, &[String]) -> Option<Result<usize, String>>) -> Detected {
         if !self.is_text() {
             return Detected::No;
         }

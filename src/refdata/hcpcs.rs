@@ -12,8 +12,8 @@
 //! so it cannot serve as the modifier table.
 
 use super::codesets::{self, CodesPart};
-use super::detect::{has, has_any, Detected, Plan, Probe};
 use super::compact;
+use super::detect::{has, has_any, Detected, Plan, Probe};
 use super::read;
 use super::source::SourceFile;
 use super::TableKind;

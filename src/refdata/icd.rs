@@ -2,8 +2,8 @@
 //! (MCE) diagnosis master with date-effective validity and flags, and the MCE age groups.
 
 use super::cache::pod_vec;
-use super::detect::{has, Detected, Plan, Probe, Reader};
 use super::compact::{self, day, Day, IntMap, DAY_MAX, DAY_MIN};
+use super::detect::{has, Detected, Plan, Probe, Reader};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -83,10 +83,7 @@ impl IcdList {
 
 /// The window of the fiscal year starting on `start` (October 1).
 pub(crate) fn fiscal_window(start: NaiveDate) -> (Day, Day) {
-    let end = start
-        .checked_add_months(chrono::Months::new(12))
-        .map(|d| day(d) - 1)
-        .unwrap_or(DAY_MAX);
+    let end = start.checked_add_months(chrono::Months::new(12)).map(|d| day(d) - 1).unwrap_or(DAY_MAX);
     (day(start), end)
 }
 
@@ -153,10 +150,7 @@ impl TableLoader for IcdListTable {
         list.descs.push_str(&part.descs);
         list.entries.reserve(part.rows.len());
         for r in part.rows {
-            list.entries.insert(
-                r.key,
-                ListEntry { billable: r.len & BILLABLE != 0, desc_off: base + r.off, desc_len: r.len & !BILLABLE },
-            );
+            list.entries.insert(r.key, ListEntry { billable: r.len & BILLABLE != 0, desc_off: base + r.off, desc_len: r.len & !BILLABLE });
         }
     }
 
@@ -244,10 +238,7 @@ impl MceMaster {
         let Some(r) = periods.find(|r| r.start <= d && d <= r.end) else {
             return Vec::new();
         };
-        (0..self.flag_names.len())
-            .filter(|b| r.flags & (1 << b) != 0)
-            .map(|b| self.flag_names[b].as_str())
-            .collect()
+        (0..self.flag_names.len()).filter(|b| r.flags & (1 << b) != 0).map(|b| self.flag_names[b].as_str()).collect()
     }
 
     pub fn rows(&self) -> usize {
@@ -390,10 +381,7 @@ fn parse_mce(src: &SourceFile, plan: &Plan) -> Result<McePart> {
 }
 
 fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
-    Ok(compact::parse_date_field(s.unwrap_or(""))
-        .map_err(|e| anyhow!(e))?
-        .map(day)
-        .unwrap_or(open))
+    Ok(compact::parse_date_field(s.unwrap_or("")).map_err(|e| anyhow!(e))?.map(day).unwrap_or(open))
 }
 
 /// Status of `code` on `dos` from the code lists and MCE masters.
@@ -402,12 +390,7 @@ fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
 /// list then tells header codes (not billable) apart and vouches for billable codes within its
 /// own year. With lists only, the list for the date's fiscal year answers; for a date outside
 /// every loaded year the nearest list answers as if the code set had not changed.
-pub(crate) fn status(
-    lists: &Releases<IcdList>,
-    mce: &Releases<MceMaster>,
-    code: &str,
-    dos: NaiveDate,
-) -> IcdStatus {
+pub(crate) fn status(lists: &Releases<IcdList>, mce: &Releases<MceMaster>, code: &str, dos: NaiveDate) -> IcdStatus {
     if lists.is_empty() && mce.is_empty() {
         return IcdStatus::Unloaded;
     }
@@ -418,19 +401,13 @@ pub(crate) fn status(
     let list = lists.pick(dos);
     let entry = list.and_then(|l| l.get(key));
     // A category code such as S72 (or A04.7 once it was expanded) is a header in the lists.
-    let is_header = lists
-        .iter()
-        .any(|l| l.get(key).is_some_and(|e| !e.billable));
+    let is_header = lists.iter().any(|l| l.get(key).is_some_and(|e| !e.billable));
     if let Some(m) = mce.pick(dos) {
         if let Some(mut periods) = m.periods(key) {
             if periods.any(|r| r.start <= d && d <= r.end) {
                 return IcdStatus::Valid;
             }
-            return if is_header {
-                IcdStatus::NotBillable
-            } else {
-                IcdStatus::InvalidOnDate
-            };
+            return if is_header { IcdStatus::NotBillable } else { IcdStatus::InvalidOnDate };
         }
     }
     match (list, entry) {
@@ -476,10 +453,7 @@ impl AgeRanges {
     pub fn lookup(&self, group: &str, dos: NaiveDate) -> Option<AgeRange> {
         let g = group.trim().to_ascii_lowercase();
         let d = day(dos);
-        self.rows
-            .iter()
-            .find(|r| r.group == g && r.start <= d && d <= r.end)
-            .map(|r| r.range)
+        self.rows.iter().find(|r| r.group == g && r.start <= d && d <= r.end).map(|r| r.range)
     }
 
     pub fn len(&self) -> usize {

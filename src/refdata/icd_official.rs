@@ -104,8 +104,8 @@ fn parse_order(src: &SourceFile, part: &mut IcdPart) -> Result<Option<i32>> {
         if line.trim().is_empty() {
             continue;
         }
-        let (code, billable, short, long) = order_record(line)
-            .ok_or_else(|| anyhow!("{}: line {}: not an ICD-10-CM order-file record", src.shown.display(), i + 1))?;
+        let (code, billable, short, long) =
+            order_record(line).ok_or_else(|| anyhow!("{}: line {}: not an ICD-10-CM order-file record", src.shown.display(), i + 1))?;
         let desc = if long.is_empty() { short } else { long };
         if !part.push(code, billable, desc) {
             bail!("{}: line {}: {code:?} is not an ICD-10-CM code", src.shown.display(), i + 1);
@@ -143,9 +143,7 @@ fn parse_xml(src: &SourceFile, part: &mut IcdPart) -> Result<Option<i32>> {
     let mut capture = Capture::None;
     let mut text = String::new();
     let mut version: Option<String> = None;
-    let err = |reader: &quick_xml::Reader<&[u8]>, e: &dyn std::fmt::Display| {
-        anyhow!("{shown}: XML error at byte {}: {e}", reader.buffer_position())
-    };
+    let err = |reader: &quick_xml::Reader<&[u8]>, e: &dyn std::fmt::Display| anyhow!("{shown}: XML error at byte {}: {e}", reader.buffer_position());
     loop {
         let event = reader.read_event_into(&mut buf).map_err(|e| err(&reader, &e))?;
         match event {

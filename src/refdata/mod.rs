@@ -23,13 +23,13 @@
 
 pub mod cache;
 mod codesets;
+mod compact;
 mod detect;
 mod hcpcs;
 mod icd;
 mod icd_official;
 mod load;
 mod ncci;
-mod compact;
 mod pfs;
 mod read;
 pub mod registry;
@@ -37,10 +37,10 @@ pub mod rhai_api;
 mod source;
 
 pub use cache::{CacheSetting, CacheState, CACHE_ENV};
+pub use compact::parse_dos;
 pub use icd::{AgeRange, IcdStatus};
 pub use load::{load_for, LoadOptions};
 pub use ncci::{AddOnEdit, MueEdit, PtpEdit, PtpHit};
-pub use compact::parse_dos;
 pub use pfs::{PfsEntry, PfsSetting};
 pub use registry::{functions_markdown, tables_markdown, TableDef, TABLES};
 pub use rhai_api::register_functions;
@@ -347,8 +347,7 @@ impl RefData {
     pub fn is_subset(&self, kind: TableKind) -> bool {
         let counts = |f: &&LoadedFile| f.kind == kind || (kind == TableKind::Icd10 && f.kind == TableKind::Mce);
         let mut files = self.files.iter().filter(counts).peekable();
-        files.peek().is_some()
-            && files.all(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("subset")))
+        files.peek().is_some() && files.all(|f| f.path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("subset")))
     }
 
     /// Names of the loaded tables that are only subsets.
@@ -377,12 +376,7 @@ impl RefData {
                 }
             })
             .collect();
-        Summary {
-            tables,
-            ignored: self.ignored.clone(),
-            not_needed: self.not_needed.clone(),
-            cache_dir: self.cache_dir.clone(),
-        }
+        Summary { tables, ignored: self.ignored.clone(), not_needed: self.not_needed.clone(), cache_dir: self.cache_dir.clone() }
     }
 
     /// Files loaded, in load order.
@@ -401,10 +395,7 @@ impl RefData {
     /// Every PTP edit in force on `dos` among `codes` (ordered pairs of positions), modifier
     /// indicator 0 or 1. Empty when the PTP table is not loaded.
     pub fn ptp_hits<S: AsRef<str>>(&self, codes: &[S], dos: NaiveDate) -> Vec<PtpHit> {
-        self.ptp
-            .pick(dos)
-            .map(|t| t.hits(codes, dos))
-            .unwrap_or_default()
+        self.ptp.pick(dos).map(|t| t.hits(codes, dos)).unwrap_or_default()
     }
 
     /// As [`RefData::ptp_hits`]: (column 1 position, column 2 position, modifier indicator),
@@ -465,11 +456,7 @@ impl RefData {
 
     /// The code's description from the newest code list that has it.
     pub fn icd10_description(&self, code: &str) -> Option<&str> {
-        self.icd_lists
-            .items
-            .iter()
-            .rev()
-            .find_map(|(_, l)| l.description(code))
+        self.icd_lists.items.iter().rev().find_map(|(_, l)| l.description(code))
     }
 
     /// Billable codes below a header code on `dos`, shortest first then in code order, at most
@@ -500,10 +487,7 @@ impl RefData {
     /// MCE flags of the code's period covering `dos` ("female", "newborn", "manifestation",
     /// ...); empty when unflagged, not valid that day, or no MCE master is loaded.
     pub fn mce_flags(&self, code: &str, dos: NaiveDate) -> Vec<&str> {
-        self.mce
-            .pick(dos)
-            .map(|m| m.flags(code, dos))
-            .unwrap_or_default()
+        self.mce.pick(dos).map(|m| m.flags(code, dos)).unwrap_or_default()
     }
 
     /// The age range of an MCE group ("newborn", "pediatric", "maternity", "adult") on `dos`.
@@ -556,8 +540,7 @@ impl RefData {
     /// Whether the NPI is on the exclusion list on `dos`; `None` when no LEIE file is loaded.
     /// Exclusion dates are used when the file has them (see `docs/refdata.md`).
     pub fn npi_excluded(&self, npi: &str, dos: NaiveDate) -> Option<bool> {
-        self.has(TableKind::Leie)
-            .then(|| self.leie.excluded(npi, dos))
+        self.has(TableKind::Leie).then(|| self.leie.excluded(npi, dos))
     }
 
     /// Whether the loaded LEIE file(s) carry exclusion dates.

@@ -13,8 +13,8 @@
 //!   day after that deletion. Where effective dates are known, the latest effective date wins.
 
 use super::cache::pod_vec;
-use super::detect::{self, has, has_any, Detected, Plan, Probe};
 use super::compact::{self, day, from_day, Day, IntMap, Interner, DAY_MAX, DAY_MIN};
+use super::detect::{self, has, has_any, Detected, Plan, Probe};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -220,10 +220,7 @@ impl PtpIndex {
     /// Pairs with an edit in force on `dos` (any modifier indicator).
     pub fn active_pairs(&self, dos: NaiveDate) -> usize {
         let d = day(dos);
-        self.rows
-            .chunk_by(|a, b| a.key == b.key)
-            .filter(|versions| versions.iter().any(|r| r.eff <= d && d <= r.del))
-            .count()
+        self.rows.chunk_by(|a, b| a.key == b.key).filter(|versions| versions.iter().any(|r| r.eff <= d && d <= r.del)).count()
     }
 }
 
@@ -232,10 +229,7 @@ fn date_day(s: Option<&str>, open: Day, what: &str) -> Result<Day> {
         None => Ok(open),
         // Fast path for the 1.7 million "still active" rows.
         Some("9999-12-31") => Ok(DAY_MAX),
-        Some(s) => Ok(compact::parse_date_field(s)
-            .map_err(|e| anyhow!("{what}: {e}"))?
-            .map(day)
-            .unwrap_or(open)),
+        Some(s) => Ok(compact::parse_date_field(s).map_err(|e| anyhow!("{what}: {e}"))?.map(day).unwrap_or(open)),
     }
 }
 
@@ -320,14 +314,7 @@ fn parse_ptp(src: &SourceFile, plan: &Plan) -> Result<(PtpPart, usize)> {
         )
     } else {
         let req = |n: &str| read::require_col(&plan.header, n, shown);
-        (
-            req("column_1")?,
-            req("column_2")?,
-            plan.named("effective_date"),
-            req("deletion_date")?,
-            req("modifier_indicator")?,
-            req("rationale")?,
-        )
+        (req("column_1")?, req("column_2")?, plan.named("effective_date"), req("deletion_date")?, req("modifier_indicator")?, req("rationale")?)
     };
     let mut wanted = vec![c1, c2, del, ind, rat];
     wanted.extend(eff);
@@ -337,14 +324,7 @@ fn parse_ptp(src: &SourceFile, plan: &Plan) -> Result<(PtpPart, usize)> {
     let mut line = 0usize;
     read::for_each_batch(src, plan, &wanted, |cols| {
         let eff_col = cols.get(5);
-        for (k, ((((a, b), d), m), r)) in cols[0]
-            .iter()
-            .zip(cols[1].iter())
-            .zip(cols[2].iter())
-            .zip(cols[3].iter())
-            .zip(cols[4].iter())
-            .enumerate()
-        {
+        for (k, ((((a, b), d), m), r)) in cols[0].iter().zip(cols[1].iter()).zip(cols[2].iter()).zip(cols[3].iter()).zip(cols[4].iter()).enumerate() {
             line += 1;
             let (Some(a), Some(b)) = (a.and_then(compact::pack_hcpcs), b.and_then(compact::pack_hcpcs)) else {
                 if plan.official {
@@ -391,11 +371,7 @@ pub(crate) struct MueIndex {
 impl MueIndex {
     pub fn lookup(&self, code: &str) -> Option<MueEdit> {
         let &(units, mai, rat) = self.map.get(&compact::pack_hcpcs(code)?)?;
-        Some(MueEdit {
-            units,
-            mai,
-            rationale: self.rationales.get(rat).to_string(),
-        })
+        Some(MueEdit { units, mai, rationale: self.rationales.get(rat).to_string() })
     }
 
     pub fn len(&self) -> usize {
@@ -485,8 +461,7 @@ fn parse_mue(src: &SourceFile, plan: &Plan) -> Result<MuePart> {
                 bail!("{}: row {line}: hcpcs_code is not a HCPCS/CPT code", shown.display());
             };
             let u = u.unwrap_or("").trim();
-            let units: u32 =
-                u.parse().map_err(|_| anyhow!("{}: row {line}: MUE units {u:?} is not a number", shown.display()))?;
+            let units: u32 = u.parse().map_err(|_| anyhow!("{}: row {line}: MUE units {u:?} is not a number", shown.display()))?;
             // Official files write the indicator as text, "3 Date of Service Edit: Clinical".
             let m = m.unwrap_or("").trim();
             let mai = match m.bytes().next() {
@@ -536,23 +511,12 @@ impl AocIndex {
         let rows = self.map.get(&compact::pack_hcpcs(code)?)?;
         let live: Vec<&AocRow> = rows.iter().filter(|r| r.eff <= d && d <= r.del).collect();
         let first = live.first()?;
-        let mut primaries: Vec<String> = live
-            .iter()
-            .filter(|r| r.primary != 0)
-            .map(|r| compact::unpack(r.primary as u64))
-            .collect();
+        let mut primaries: Vec<String> = live.iter().filter(|r| r.primary != 0).map(|r| compact::unpack(r.primary as u64)).collect();
         primaries.sort();
         primaries.dedup();
         // The type belongs to the add-on code; rows of a type 2 code list only "CCCCC".
-        let edit_type = live
-            .iter()
-            .map(|r| r.edit_type)
-            .min()
-            .unwrap_or(first.edit_type);
-        Some(AddOnEdit {
-            edit_type,
-            primaries,
-        })
+        let edit_type = live.iter().map(|r| r.edit_type).min().unwrap_or(first.edit_type);
+        Some(AddOnEdit { edit_type, primaries })
     }
 
     pub fn len(&self) -> usize {
@@ -674,11 +638,8 @@ fn parse_aoc(src: &SourceFile, plan: &Plan) -> Result<AocPart> {
         let row = || format!("{}: row {line}", shown.display());
         let p = cell(1).unwrap_or_default();
         let p = p.trim();
-        let primary = if p.eq_ignore_ascii_case("CCCCC") {
-            0
-        } else {
-            compact::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))?
-        };
+        let primary =
+            if p.eq_ignore_ascii_case("CCCCC") { 0 } else { compact::pack_hcpcs(p).ok_or_else(|| anyhow!("{}: primary code {p:?}", row()))? };
         let t = cell(2).unwrap_or_default();
         let t = t.trim();
         // "1", "Type 1", or the older roman numerals.

@@ -18,8 +18,8 @@
 //! payment; other statuses, such as B (bundled), C (contractor priced), E, I, N, P, X, have no
 //! national amount, nor has a setting the file marks NA for the code.
 
-use super::detect::{Detected, Plan, Probe};
 use super::compact::{self, IntMap};
+use super::detect::{Detected, Plan, Probe};
 use super::read;
 use super::registry::{Parsed, TableLoader};
 use super::source::SourceFile;
@@ -234,9 +234,10 @@ fn parse_rvu(src: &SourceFile, plan: &Plan) -> Result<PfsPart> {
     let shown = &src.shown;
     // The descriptor column, when present, sits between MOD and the status code.
     let o = usize::from(plan.header.get(2).is_some_and(|h| h.contains("desc")));
-    let cols_wanted: Vec<usize> = [0, 1, 2 + o, 4 + o, 5 + o, 6 + o, 7 + o, 8 + o, 9 + o, 10 + o, 11 + o, 12 + o, 13 + o, 17 + o, 18 + o, 19 + o, 20 + o, 21 + o, 23 + o]
-        .into_iter()
-        .collect();
+    let cols_wanted: Vec<usize> =
+        [0, 1, 2 + o, 4 + o, 5 + o, 6 + o, 7 + o, 8 + o, 9 + o, 10 + o, 11 + o, 12 + o, 13 + o, 17 + o, 18 + o, 19 + o, 20 + o, 21 + o, 23 + o]
+            .into_iter()
+            .collect();
     if cols_wanted.iter().any(|&c| c >= plan.columns.len()) {
         bail!("{}: too few columns for the PFS relative value layout", shown.display());
     }

@@ -3,20 +3,18 @@
 //! is folded into the native index and dropped. Members of zips are decompressed into memory and
 //! read in one batch.
 
-use anyhow::{anyhow, bail, Result};
-use polars::prelude::*;
 use super::detect::{Plan, Reader};
 use super::source::SourceFile;
+use anyhow::{anyhow, bail, Result};
+use polars::prelude::*;
 use std::path::Path;
 
 pub(crate) fn is_parquet(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
 }
 
 fn path_str(path: &Path) -> Result<&str> {
-    path.to_str()
-        .ok_or_else(|| anyhow!("path is not UTF-8: {}", path.display()))
+    path.to_str().ok_or_else(|| anyhow!("path is not UTF-8: {}", path.display()))
 }
 
 /// Column names of a Parquet file.
@@ -27,21 +25,13 @@ pub(crate) fn parquet_columns(path: &Path) -> Result<Vec<String>> {
 }
 
 fn parquet_args() -> ScanArgsParquet {
-    ScanArgsParquet {
-        glob: false,
-        ..Default::default()
-    }
+    ScanArgsParquet { glob: false, ..Default::default() }
 }
 
 /// Split one text line into cells: tab-separated when it holds a tab, else CSV with quotes.
 pub(crate) fn split_line(line: &str) -> (u8, Vec<String>) {
     if line.contains('\t') {
-        return (
-            b'\t',
-            line.split('\t')
-                .map(|c| c.trim().trim_matches('"').trim().to_string())
-                .collect(),
-        );
+        return (b'\t', line.split('\t').map(|c| c.trim().trim_matches('"').trim().to_string()).collect());
     }
     let mut cells = Vec::new();
     let mut cur = String::new();
@@ -64,20 +54,11 @@ pub(crate) fn split_line(line: &str) -> (u8, Vec<String>) {
 
 /// Lower-case, single-spaced header cell for matching.
 pub(crate) fn norm_header(cell: &str) -> String {
-    cell.trim_start_matches('\u{feff}')
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase()
+    cell.trim_start_matches('\u{feff}').split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase()
 }
 
 /// Read the plan's `columns` (by index) as strings and hand every batch to `f`, in file order.
-pub(crate) fn for_each_batch(
-    src: &SourceFile,
-    plan: &Plan,
-    wanted: &[usize],
-    mut f: impl FnMut(&[&StringChunked]) -> Result<()>,
-) -> Result<()> {
+pub(crate) fn for_each_batch(src: &SourceFile, plan: &Plan, wanted: &[usize], mut f: impl FnMut(&[&StringChunked]) -> Result<()>) -> Result<()> {
     let columns: Vec<String> = wanted.iter().map(|&i| plan.columns[i].clone()).collect();
     let exprs: Vec<Expr> = columns.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect();
     let csv_schema = |ncols: usize| {

@@ -97,13 +97,7 @@ impl<L: TableLoader> TableOps for Ops<L> {
             }
             Ok(parsed)
         })?;
-        let load = FileLoad {
-            rows: parsed.rows,
-            skipped: parsed.skipped,
-            release: parsed.release,
-            version: parsed.version,
-            cache: state,
-        };
+        let load = FileLoad { rows: parsed.rows, skipped: parsed.skipped, release: parsed.release, version: parsed.version, cache: state };
         L::add(rd, parsed.part, parsed.release);
         Ok(load)
     }

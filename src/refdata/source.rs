@@ -27,14 +27,10 @@ impl Archive {
 
     /// The archive's files (directories left out), in archive order.
     pub fn members(self: &Arc<Self>) -> Result<Vec<Member>> {
-        let archive = rawzip::ZipArchive::from_slice(&self.bytes[..])
-            .map_err(|e| anyhow!("{}: not a readable zip: {e}", self.path.display()))?;
+        let archive = rawzip::ZipArchive::from_slice(&self.bytes[..]).map_err(|e| anyhow!("{}: not a readable zip: {e}", self.path.display()))?;
         let mut out = Vec::new();
         let mut entries = archive.entries();
-        while let Some(entry) = entries
-            .next_entry()
-            .map_err(|e| anyhow!("{}: damaged zip directory: {e}", self.path.display()))?
-        {
+        while let Some(entry) = entries.next_entry().map_err(|e| anyhow!("{}: damaged zip directory: {e}", self.path.display()))? {
             if entry.is_dir() {
                 continue;
             }
@@ -74,11 +70,8 @@ pub(crate) struct Member {
 impl Member {
     /// Run `f` on a reader of the decompressed member.
     fn with_reader<T>(&self, f: impl FnOnce(&mut dyn Read) -> T) -> Result<T> {
-        let archive = rawzip::ZipArchive::from_slice(&self.archive.bytes[..])
-            .map_err(|e| anyhow!("{}: {e}", self.archive.path.display()))?;
-        let entry = archive
-            .get_entry(self.wayfinder)
-            .map_err(|e| anyhow!("{}: member {}: {e}", self.archive.path.display(), self.name))?;
+        let archive = rawzip::ZipArchive::from_slice(&self.archive.bytes[..]).map_err(|e| anyhow!("{}: {e}", self.archive.path.display()))?;
+        let entry = archive.get_entry(self.wayfinder).map_err(|e| anyhow!("{}: member {}: {e}", self.archive.path.display(), self.name))?;
         let data = entry.data();
         if self.method == rawzip::CompressionMethod::STORE {
             Ok(f(&mut &data[..]))
@@ -96,8 +89,7 @@ impl Member {
     /// The whole member, decompressed, with its CRC checked.
     fn read_all(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(self.size.min(1 << 30) as usize);
-        self.with_reader(|r| r.read_to_end(&mut out))?
-            .with_context(|| format!("{}: decompressing {}", self.archive.path.display(), self.name))?;
+        self.with_reader(|r| r.read_to_end(&mut out))?.with_context(|| format!("{}: decompressing {}", self.archive.path.display(), self.name))?;
         if rawzip::crc32(&out) != self.crc {
             bail!("{}: member {} is damaged (CRC mismatch)", self.archive.path.display(), self.name);
         }
@@ -138,23 +130,13 @@ pub(crate) struct Identity {
 
 impl SourceFile {
     pub fn file(path: &Path) -> SourceFile {
-        SourceFile {
-            shown: path.to_path_buf(),
-            path: path.to_path_buf(),
-            member: None,
-            name: lower_name(path),
-        }
+        SourceFile { shown: path.to_path_buf(), path: path.to_path_buf(), member: None, name: lower_name(path) }
     }
 
     pub fn member(member: Member) -> SourceFile {
         let path = member.archive.path.clone();
         let leaf = member.name.rsplit('/').next().unwrap_or(&member.name).to_ascii_lowercase();
-        SourceFile {
-            shown: path.join(&member.name),
-            path,
-            member: Some(member),
-            name: leaf,
-        }
+        SourceFile { shown: path.join(&member.name), path, member: Some(member), name: leaf }
     }
 
     /// The name without compression suffixes (`x.csv.gz` -> `x.csv`).
@@ -209,8 +191,7 @@ impl SourceFile {
             self.decompressed(Box::new(file))?.take(PEEK_BYTES as u64).read_to_end(&mut head).with_context(what)?;
         }
         let text = String::from_utf8_lossy(&head);
-        let mut lines: Vec<String> =
-            text.split('\n').take(max_lines).map(|l| l.trim_end_matches('\r').to_string()).collect();
+        let mut lines: Vec<String> = text.split('\n').take(max_lines).map(|l| l.trim_end_matches('\r').to_string()).collect();
         // The last piece may be cut mid-line.
         if head.len() == PEEK_BYTES && lines.len() > 1 && lines.len() < max_lines {
             lines.pop();
@@ -229,23 +210,12 @@ impl SourceFile {
 
     pub fn identity(&self) -> Result<Identity> {
         let meta = std::fs::metadata(&self.path).with_context(|| format!("reading {}", self.path.display()))?;
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+        let mtime_ns = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
         let (hash, member, member_crc) = match &self.member {
             Some(m) => (m.archive.content_hash(), Some(m.name.clone()), m.crc),
             None => (hash_file(&self.path)?, None, 0),
         };
-        Ok(Identity {
-            path: self.path.to_string_lossy().into_owned(),
-            member,
-            size: meta.len(),
-            mtime_ns,
-            hash,
-            member_crc,
-        })
+        Ok(Identity { path: self.path.to_string_lossy().into_owned(), member, size: meta.len(), mtime_ns, hash, member_crc })
     }
 }
 
@@ -311,4 +281,3 @@ fn walk_into(dir: &Path, visited: &mut HashSet<PathBuf>, out: &mut Vec<Found>) -
     }
     Ok(())
 }
-

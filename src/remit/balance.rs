@@ -9,7 +9,7 @@
 
 use crate::vocab::Severity;
 
-use super::model::{rule, Remittance, RemitProblem};
+use super::model::{rule, RemitProblem, Remittance};
 
 /// Amounts are cents; anything under half a cent is rounding.
 const TOLERANCE: f64 = 0.005;

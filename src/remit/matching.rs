@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::batch::Batch;
 use crate::schema::col;
 
-use super::model::{Remittance, RemitClaim, ServiceLine};
+use super::model::{RemitClaim, Remittance, ServiceLine};
 
 /// One audited service line, as matching and the loop need it.
 #[derive(Debug, Clone, Serialize)]
@@ -210,8 +210,7 @@ fn sorted_modifiers(line: &ServiceLine) -> Vec<String> {
 /// Pairs one remittance claim's lines with the audited lines `candidates`.
 fn match_lines(claim: &RemitClaim, candidates: &[usize], index: &ClaimIndex) -> (Vec<LineMatch>, Vec<usize>) {
     let mut used: HashSet<usize> = HashSet::new();
-    let mut result: Vec<LineMatch> =
-        (0..claim.lines.len()).map(|i| LineMatch { remit_line: i, audited: None, kind: MatchKind::Unmatched }).collect();
+    let mut result: Vec<LineMatch> = (0..claim.lines.len()).map(|i| LineMatch { remit_line: i, audited: None, kind: MatchKind::Unmatched }).collect();
     for kind in [MatchKind::Exact, MatchKind::ModifiersDiffer, MatchKind::DateDiffers] {
         for (i, line) in claim.lines.iter().enumerate() {
             if result[i].audited.is_some() {
@@ -230,15 +229,11 @@ fn match_lines(claim: &RemitClaim, candidates: &[usize], index: &ClaimIndex) -> 
                         MatchKind::Unmatched => false,
                     }
             };
-            let best = candidates
-                .iter()
-                .copied()
-                .filter(|c| !used.contains(c) && fits(&index.lines[*c]))
-                .min_by_key(|&c| {
-                    let a = &index.lines[c];
-                    let same_charge = matches!((a.charge, line.billed), (Some(x), Some(y)) if (x - y).abs() < 0.005);
-                    (!same_charge, a.line_number.unwrap_or(i64::MAX), c)
-                });
+            let best = candidates.iter().copied().filter(|c| !used.contains(c) && fits(&index.lines[*c])).min_by_key(|&c| {
+                let a = &index.lines[c];
+                let same_charge = matches!((a.charge, line.billed), (Some(x), Some(y)) if (x - y).abs() < 0.005);
+                (!same_charge, a.line_number.unwrap_or(i64::MAX), c)
+            });
             if let Some(c) = best {
                 used.insert(c);
                 result[i] = LineMatch { remit_line: i, audited: Some(c), kind };

@@ -125,8 +125,7 @@ impl RemitClaim {
 
     /// Patient responsibility: CLP05 when given, else the PR adjustments.
     pub fn patient_share(&self) -> f64 {
-        self.patient_responsibility
-            .unwrap_or_else(|| self.all_adjustments().filter(|a| a.group == "PR").map(|a| a.amount).sum())
+        self.patient_responsibility.unwrap_or_else(|| self.all_adjustments().filter(|a| a.group == "PR").map(|a| a.amount).sum())
     }
 }
 

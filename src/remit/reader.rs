@@ -274,15 +274,8 @@ impl<'s> Reader<'s> {
             self.versions.insert(version.clone());
         }
         let tx = Transaction { control_number: control, version, at, payment_at: at, ..Default::default() };
-        self.set = Some(SetState {
-            tx,
-            segments: 1,
-            skipped,
-            warned_component: false,
-            warned_cr: false,
-            production_date: String::new(),
-            saw_bpr: false,
-        });
+        self.set =
+            Some(SetState { tx, segments: 1, skipped, warned_component: false, warned_cr: false, production_date: String::new(), saw_bpr: false });
     }
 
     /// The implementation guide of a set, with a remark for 4010 and for ids X12 does not define.
@@ -789,7 +782,11 @@ impl<'s> Reader<'s> {
                 continue;
             }
             if !(reason.len() == 2 && reason.bytes().all(|b| b.is_ascii_alphanumeric())) {
-                self.warn(at, "PLB", format!("PLB{i:02} reason '{reason}' is not a provider adjustment reason code (two characters, e.g. WO, L6, CV); kept"));
+                self.warn(
+                    at,
+                    "PLB",
+                    format!("PLB{i:02} reason '{reason}' is not a provider adjustment reason code (two characters, e.g. WO, L6, CV); kept"),
+                );
             }
             adjustments.push(ProviderAdjustment {
                 provider_id: provider_id.clone(),
@@ -848,7 +845,11 @@ impl<'s> Reader<'s> {
             return;
         }
         if !set.saw_bpr {
-            self.warn(set.tx.at, "ST", format!("transaction set {} has no BPR (financial information): no payment amount or date", set.tx.control_number));
+            self.warn(
+                set.tx.at,
+                "ST",
+                format!("transaction set {} has no BPR (financial information): no payment amount or date", set.tx.control_number),
+            );
         }
         if set.tx.payment_date.is_empty() {
             set.tx.payment_date = std::mem::take(&mut set.production_date);

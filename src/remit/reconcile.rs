@@ -357,11 +357,8 @@ fn by_carc(denials: &[DenialRow], rules: &[RuleMeta]) -> Vec<CarcRow> {
     for d in denials {
         let row = map.entry(d.code.clone()).or_insert_with(|| {
             let (group, carc) = d.code.split_once('-').unwrap_or(("", d.code.as_str()));
-            let declared_by = rules
-                .iter()
-                .filter(|r| r.denial.as_ref().is_some_and(|x| codes::related(&x.carc, carc)))
-                .map(|r| r.id.clone())
-                .collect();
+            let declared_by =
+                rules.iter().filter(|r| r.denial.as_ref().is_some_and(|x| codes::related(&x.carc, carc))).map(|r| r.id.clone()).collect();
             CarcRow {
                 code: d.code.clone(),
                 group: group.to_string(),

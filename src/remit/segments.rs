@@ -156,8 +156,7 @@ struct IsaFix {
 fn isa_repair(input: &[u8], at: usize) -> Option<IsaFix> {
     let rest = input.get(at..)?;
     let el = *rest.get(3)?;
-    let seps: Vec<usize> =
-        rest.iter().enumerate().take(ISA_SCAN_LIMIT).skip(3).filter(|(_, &b)| b == el).map(|(i, _)| i).take(16).collect();
+    let seps: Vec<usize> = rest.iter().enumerate().take(ISA_SCAN_LIMIT).skip(3).filter(|(_, &b)| b == el).map(|(i, _)| i).take(16).collect();
     if seps.len() != 16 {
         return None;
     }

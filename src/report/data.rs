@@ -246,10 +246,8 @@ pub fn drilldown(result: &AuditResult) -> Drilldown {
             by_claim.entry(x.claim_id.as_str()).or_default().push(i);
         }
     }
-    let mut claims: Vec<(f64, &str, Vec<usize>)> = by_claim
-        .into_iter()
-        .map(|(id, idx)| (amount_at_risk(idx.iter().map(|&i| &f[i])), id, idx))
-        .collect();
+    let mut claims: Vec<(f64, &str, Vec<usize>)> =
+        by_claim.into_iter().map(|(id, idx)| (amount_at_risk(idx.iter().map(|&i| &f[i])), id, idx)).collect();
     claims.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let claim_count = claims.len();
     let claims: Vec<serde_json::Value> = claims

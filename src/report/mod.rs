@@ -9,10 +9,10 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::audit::{AuditResult, Totals};
-use crate::vocab::{tally, Tally};
 use crate::extrapolation::Extrapolation;
-use crate::vocab::Finding;
 use crate::rules::RuleMeta;
+use crate::vocab::Finding;
+use crate::vocab::{tally, Tally};
 
 /// Embedded default templates: (name, source).
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -67,7 +67,6 @@ struct RuleRow<'a> {
     count: usize,
     amount: f64,
 }
-
 
 #[derive(Serialize)]
 struct ReportContext<'a> {
@@ -166,7 +165,11 @@ pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolat
         accounting: result
             .accounting
             .iter()
-            .map(|a| AccountingRow { file: a, lines_audited: a.lines_audited(), claims_audited: a.claims_read - a.claims_rejected.min(a.claims_read) })
+            .map(|a| AccountingRow {
+                file: a,
+                lines_audited: a.lines_audited(),
+                claims_audited: a.claims_read - a.claims_rejected.min(a.claims_read),
+            })
             .collect(),
         accounting_totals: crate::load::accounting::totals(&result.accounting),
     };

@@ -57,11 +57,8 @@ pub fn dx_slots(pointers: &str) -> Vec<i64> {
         return Vec::new();
     }
     let separated = p.contains([',', ' ', ':', ';', '|']);
-    let parts: Vec<&str> = if separated {
-        p.split([',', ' ', ':', ';', '|']).filter(|s| !s.is_empty()).collect()
-    } else {
-        p.split_inclusive(|_| true).collect()
-    };
+    let parts: Vec<&str> =
+        if separated { p.split([',', ' ', ':', ';', '|']).filter(|s| !s.is_empty()).collect() } else { p.split_inclusive(|_| true).collect() };
     parts
         .into_iter()
         .filter_map(|s| {
@@ -124,22 +121,25 @@ pub(crate) fn value_text(v: &Dynamic) -> Option<String> {
 /// `fix(field, to, kind[, note])`: the field must be a canonical column; `to` a value or an
 /// array of values to choose from; a safe fix has exactly one value.
 fn make_fix(field: &str, to: &Dynamic, kind: &str, note: &str) -> Result<RawFix, Box<EvalAltResult>> {
-    let column = COLUMNS
-        .iter()
-        .position(|c| c.name == field)
-        .ok_or_else(|| format!("fix: `{field}` is not a canonical column (see `claimlint schema`)"))?;
+    let column =
+        COLUMNS.iter().position(|c| c.name == field).ok_or_else(|| format!("fix: `{field}` is not a canonical column (see `claimlint schema`)"))?;
     let kind = match kind {
         "safe" => FixKind::Safe,
         "suggested" => FixKind::Suggested,
         other => return Err(format!("fix: kind `{other}` is not \"safe\" or \"suggested\"").into()),
     };
     let proposed: Vec<String> = match to.clone().try_cast::<Array>() {
-        Some(list) => list.iter().map(|v| value_text(v).ok_or_else(|| "fix: a proposed value must be text or a number".to_string())).collect::<Result<_, _>>()?,
+        Some(list) => list
+            .iter()
+            .map(|v| value_text(v).ok_or_else(|| "fix: a proposed value must be text or a number".to_string()))
+            .collect::<Result<_, _>>()?,
         None if to.is_unit() => Vec::new(),
         None => vec![value_text(to).ok_or("fix: a proposed value must be text or a number")?],
     };
     if kind == FixKind::Safe && proposed.len() != 1 {
-        return Err(format!("fix: a safe fix proposes exactly one value for `{field}` ({} given); offer choices as \"suggested\"", proposed.len()).into());
+        return Err(
+            format!("fix: a safe fix proposes exactly one value for `{field}` ({} given); offer choices as \"suggested\"", proposed.len()).into()
+        );
     }
     Ok(RawFix { field: Some(column), proposed, kind, note: note.to_string() })
 }

@@ -8,8 +8,7 @@ use rhai::{ASTNode, Engine, Expr};
 use super::{CompiledRule, Diagnostic};
 
 /// Functions the Rhai language itself provides without registering them.
-const LANGUAGE_FUNCTIONS: &[&str] =
-    &["print", "debug", "type_of", "Fn", "call", "curry", "is_def_var", "is_def_fn", "is_shared", "eval"];
+const LANGUAGE_FUNCTIONS: &[&str] = &["print", "debug", "type_of", "Fn", "call", "curry", "is_def_var", "is_def_fn", "is_shared", "eval"];
 
 /// Function name -> the argument counts it accepts (registered, standard library, or language).
 pub struct KnownFunctions(BTreeMap<String, BTreeSet<usize>>);
@@ -28,17 +27,13 @@ impl KnownFunctions {
         if LANGUAGE_FUNCTIONS.contains(&name) {
             return None;
         }
-        let accepted: BTreeSet<usize> =
-            self.0.get(name).into_iter().chain(script.get(name)).flat_map(|s| s.iter().copied()).collect();
+        let accepted: BTreeSet<usize> = self.0.get(name).into_iter().chain(script.get(name)).flat_map(|s| s.iter().copied()).collect();
         if accepted.is_empty() {
             return Some(format!("unknown function `{name}` (see docs/rules.md for the functions rules can call)"));
         }
         if !accepted.contains(&args) {
             let counts: Vec<String> = accepted.iter().map(|n| n.to_string()).collect();
-            return Some(format!(
-                "wrong number of arguments: `{name}` takes {} argument(s), this call passes {args}",
-                counts.join(" or ")
-            ));
+            return Some(format!("wrong number of arguments: `{name}` takes {} argument(s), this call passes {args}", counts.join(" or ")));
         }
         None
     }
@@ -89,7 +84,12 @@ pub fn check_denial(rule: &CompiledRule) -> Vec<Diagnostic> {
         out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: group `{}` is not CO, PR, OA or PI", d.group)));
     }
     if !crate::remit::codes::valid_carc(&d.carc) {
-        out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: carc `{}` is not a claim adjustment reason code (1-3 digits, or a letter and digits)", d.carc)));
+        out.push(Diagnostic::error(
+            path,
+            line,
+            1,
+            format!("metadata: denial: carc `{}` is not a claim adjustment reason code (1-3 digits, or a letter and digits)", d.carc),
+        ));
     }
     for r in d.rarc.iter().filter(|r| !crate::remit::codes::valid_rarc(r)) {
         out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: rarc `{r}` is not a remark code (M, MA or N and digits)")));

@@ -150,9 +150,7 @@ pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diag
     let words = identifiers(&source.text);
     let vars = scope_vars.into_iter().filter(|v| words.contains(v.name)).collect();
     let params = yaml_params_to_map(&source.meta.params).map_err(|e| Diagnostic::error(&source.path, 1, 1, e))?;
-    let key_line = |key: &str| {
-        source.text.lines().position(|l| l.starts_with(&format!("{key}:"))).map(|i| i + 1).unwrap_or(1)
-    };
+    let key_line = |key: &str| source.text.lines().position(|l| l.starts_with(&format!("{key}:"))).map(|i| i + 1).unwrap_or(1);
     for table in &source.meta.requires {
         if crate::refdata::TableKind::from_name(table).is_none() {
             return Err(Diagnostic::error(&source.path, key_line("requires"), 1, format!("metadata: requires: `{table}` is not a reference table")));
@@ -162,7 +160,12 @@ pub fn compile(engine: &Engine, source: RuleSource) -> Result<CompiledRule, Diag
         None => None,
         Some(v) => {
             if source.meta.scope == Scope::Provider {
-                return Err(Diagnostic::error(&source.path, key_line("select"), 1, "metadata: select: provider rules take no selector (they run once per provider)"));
+                return Err(Diagnostic::error(
+                    &source.path,
+                    key_line("select"),
+                    1,
+                    "metadata: select: provider rules take no selector (they run once per provider)",
+                ));
             }
             let sel = select::parse(v).map_err(|e| Diagnostic::error(&source.path, key_line("select"), 1, format!("metadata: select: {e}")))?;
             Some(sel)

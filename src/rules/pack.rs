@@ -98,7 +98,12 @@ pub fn find_packs(rules_dir: &Path) -> (Vec<Pack>, Vec<Diagnostic>) {
             Ok(file) => {
                 if let (Some(f), Some(t)) = (file.effective_from, file.effective_to) {
                     if t < f {
-                        diags.push(Diagnostic::error(&path, key_line(&text, "effective_to"), 1, format!("pack: effective_to {t} is before effective_from {f}")));
+                        diags.push(Diagnostic::error(
+                            &path,
+                            key_line(&text, "effective_to"),
+                            1,
+                            format!("pack: effective_to {t} is before effective_from {f}"),
+                        ));
                         continue;
                     }
                 }
@@ -127,7 +132,12 @@ pub fn apply_packs(rules: &mut [CompiledRule], packs: &[Pack]) -> Vec<Diagnostic
         let f = &pack.file;
         for id in f.disable.iter().chain(f.severity.keys()) {
             if !rules.iter().any(|r| &r.meta().id == id) {
-                diags.push(Diagnostic::warning(&pack.path, key_line(&pack.text, id), 1, format!("pack `{}` names rule `{id}`, which does not exist", f.name)));
+                diags.push(Diagnostic::warning(
+                    &pack.path,
+                    key_line(&pack.text, id),
+                    1,
+                    format!("pack `{}` names rule `{id}`, which does not exist", f.name),
+                ));
             }
         }
         let pack_dir = pack.path.parent().unwrap_or(Path::new(""));

@@ -181,7 +181,8 @@ pub fn run_rules(engine: &Engine, rules: &[CompiledRule], input: &Input, opts: R
         for p in &owned {
             let id = &p.rule.meta().id;
             let count = |b: &Bypasses, reason: &str| b.by_rule.iter().find(|x| &x.rule_id == id && x.reason == reason).map_or(0, |x| x.count);
-            let mut reasons: Vec<&str> = out.bypasses.by_rule.iter().chain(&every.by_rule).filter(|x| &x.rule_id == id).map(|x| x.reason.as_str()).collect();
+            let mut reasons: Vec<&str> =
+                out.bypasses.by_rule.iter().chain(&every.by_rule).filter(|x| &x.rule_id == id).map(|x| x.reason.as_str()).collect();
             reasons.sort_unstable();
             reasons.dedup();
             for reason in reasons {
@@ -249,8 +250,11 @@ fn tally_bypasses(planned: &[Planned], input: &Input, script: Vec<(usize, RawByp
     }
     let failed = |r: usize| failures.iter().any(|f| f.rule_id == planned[r].rule.meta().id);
     let id = |r: usize| planned[r].rule.meta().id.clone();
-    let mut by_rule: Vec<BypassCount> =
-        per_rule.into_iter().filter(|((r, _), _)| !failed(*r)).map(|((r, reason), count)| BypassCount { rule_id: id(r), reason: reason.to_string(), count }).collect();
+    let mut by_rule: Vec<BypassCount> = per_rule
+        .into_iter()
+        .filter(|((r, _), _)| !failed(*r))
+        .map(|((r, reason), count)| BypassCount { rule_id: id(r), reason: reason.to_string(), count })
+        .collect();
     by_rule.sort_by(|a, b| a.rule_id.cmp(&b.rule_id).then(b.count.cmp(&a.count)).then(a.reason.cmp(&b.reason)));
     let mut by_provider: Vec<ProviderBypass> = per_provider
         .into_iter()
@@ -457,20 +461,14 @@ fn bind(scope: &mut RhaiScope<'static>, rule: &CompiledRule, input: &Input, reco
         Scope::Claim => (false, total()),
         _ => (false, 0.0),
     };
-    Some(Bound {
-        anchor: Some(anchor),
-        line_level,
-        default_amount,
-        params: over.map(|o| o.params.clone()),
-        severity: over.and_then(|o| o.severity),
-    })
+    Some(Bound { anchor: Some(anchor), line_level, default_amount, params: over.map(|o| o.params.clone()), severity: over.and_then(|o| o.severity) })
 }
 
 fn extreme_date(batch: &Batch, col: usize, rows: &[u32], latest: bool) -> Dynamic {
-    let best = rows
-        .iter()
-        .filter_map(|&r| batch.date_days(col, r as usize).map(|d| (d, r)))
-        .reduce(|x, y| if (y.0 > x.0) == latest && y.0 != x.0 { y } else { x });
+    let best =
+        rows.iter()
+            .filter_map(|&r| batch.date_days(col, r as usize).map(|d| (d, r)))
+            .reduce(|x, y| if (y.0 > x.0) == latest && y.0 != x.0 { y } else { x });
     match best {
         Some((_, r)) => batch.value(col, r as usize),
         None => Dynamic::from(ImmutableString::new()),

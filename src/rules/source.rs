@@ -64,9 +64,10 @@ pub fn yaml_diagnostic(path: &Path, first_yaml_line: usize, err: &serde_yaml::Er
 }
 
 pub fn parse_rule_text(path: &Path, text: String) -> Result<RuleSource, Diagnostic> {
-    let start = text.find(OPEN).filter(|&i| text[..i].trim().is_empty()).ok_or_else(|| {
-        Diagnostic::error(path, 1, 1, format!("a rule file must open with a `{OPEN}` YAML metadata block closed by `{CLOSE}`"))
-    })?;
+    let start = text
+        .find(OPEN)
+        .filter(|&i| text[..i].trim().is_empty())
+        .ok_or_else(|| Diagnostic::error(path, 1, 1, format!("a rule file must open with a `{OPEN}` YAML metadata block closed by `{CLOSE}`")))?;
     let after_open = start + OPEN.len();
     let end = text[after_open..].find(CLOSE).map(|i| after_open + i).ok_or_else(|| {
         let line = text[..start].lines().count() + 1;
@@ -86,28 +87,21 @@ pub fn parse_rule_text(path: &Path, text: String) -> Result<RuleSource, Diagnost
 
 /// Checks serde cannot express: non-empty ids, ordered effective dates.
 fn validate_meta(path: &Path, first_line: usize, yaml: &str, meta: &RuleMeta) -> Result<(), Diagnostic> {
-    let key_line = |key: &str| {
-        yaml.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map(|i| first_line + i).unwrap_or(first_line)
-    };
+    let key_line =
+        |key: &str| yaml.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map(|i| first_line + i).unwrap_or(first_line);
     if meta.id.trim().is_empty() || meta.id.contains(char::is_whitespace) {
         return Err(Diagnostic::error(path, key_line("id"), 1, "metadata: `id` must be a non-empty word such as CORE-UNITS-POSITIVE"));
     }
     if let (Some(from), Some(to)) = (meta.effective_from, meta.effective_to) {
         if to < from {
-            return Err(Diagnostic::error(
-                path,
-                key_line("effective_to"),
-                1,
-                format!("metadata: effective_to {to} is before effective_from {from}"),
-            ));
+            return Err(Diagnostic::error(path, key_line("effective_to"), 1, format!("metadata: effective_to {to} is before effective_from {from}")));
         }
     }
     Ok(())
 }
 
 pub fn read_rule_file(path: &Path) -> Result<RuleSource, Diagnostic> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::error(path, 1, 1, format!("cannot read rule file: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(path, 1, 1, format!("cannot read rule file: {e}")))?;
     parse_rule_text(path, text)
 }
 

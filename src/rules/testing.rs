@@ -12,9 +12,9 @@ use super::meta::{Example, Expected};
 use super::run::{self, ProviderRecord};
 use super::{yaml_params_to_map, CompiledRule};
 use crate::batch::Batch;
-use crate::vocab::Finding;
 use crate::refdata::RefData;
 use crate::schema::COLUMNS;
+use crate::vocab::Finding;
 
 /// A valid professional line that examples override field by field.
 pub const DEFAULT_LINE: &[(&str, &str)] = &[

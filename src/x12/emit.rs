@@ -15,13 +15,7 @@ impl Txn {
             None => c.error(&at, "no billing provider: the claim is not under a billing provider HL (level 20)".into()),
             Some(b) => {
                 if !b.named {
-                    c.error(
-                        &b.at,
-                        format!(
-                            "the billing provider name loop (2010AA NM1*85) is missing from the HL at segment {}",
-                            b.at.number
-                        ),
-                    );
+                    c.error(&b.at, format!("the billing provider name loop (2010AA NM1*85) is missing from the HL at segment {}", b.at.number));
                 }
                 for (a, m) in b.broken {
                     c.error(&a, m);
@@ -32,22 +26,10 @@ impl Txn {
             None => c.error(&at, "no subscriber: the claim is not under a subscriber HL (level 22)".into()),
             Some(s) => {
                 if !s.named {
-                    c.error(
-                        &s.at,
-                        format!(
-                            "the subscriber name loop (2010BA NM1*IL) is missing from the HL at segment {}",
-                            s.at.number
-                        ),
-                    );
+                    c.error(&s.at, format!("the subscriber name loop (2010BA NM1*IL) is missing from the HL at segment {}", s.at.number));
                 }
                 if !s.payer_named {
-                    c.error(
-                        &s.at,
-                        format!(
-                            "the payer name loop (2010BB NM1*PR) is missing from the HL at segment {}",
-                            s.at.number
-                        ),
-                    );
+                    c.error(&s.at, format!("the payer name loop (2010BB NM1*PR) is missing from the HL at segment {}", s.at.number));
                 }
                 for (a, m) in s.broken {
                     c.error(&a, m);
@@ -59,13 +41,7 @@ impl Txn {
                 None => c.error(&at, "no patient loop for the claim".into()),
                 Some(p) => {
                     if !p.named {
-                        c.error(
-                            &p.at,
-                            format!(
-                                "the patient name loop (2010CA NM1*QC) is missing from the HL at segment {}",
-                                p.at.number
-                            ),
-                        );
+                        c.error(&p.at, format!("the patient name loop (2010CA NM1*QC) is missing from the HL at segment {}", p.at.number));
                     }
                     for (a, m) in p.broken {
                         c.error(&a, m);
@@ -76,10 +52,7 @@ impl Txn {
         let who = if c.under_patient { c.patient.as_ref() } else { c.subscriber.as_ref() };
         if let Some(p) = who.filter(|p| !p.demographics) {
             let (loop_name, p_at) = (if c.under_patient { "2010CA" } else { "2010BA" }, p.at.clone());
-            c.warn(
-                &p_at,
-                format!("the patient's demographics (DMG in {loop_name}) are missing: birth date and sex are unknown"),
-            );
+            c.warn(&p_at, format!("the patient's demographics (DMG in {loop_name}) are missing: birth date and sex are unknown"));
         }
         if !c.hi_seen {
             c.error(&at, "the claim has no HI segment: the principal diagnosis (ABK or BK) is required".into());
@@ -95,11 +68,7 @@ impl Txn {
         let mut notes = Vec::new();
         for l in &c.lines {
             if !l.service {
-                notes.push((
-                    Severity::Error,
-                    l.at.clone(),
-                    format!("service line {} has no SV1/SV2 segment", l.number),
-                ));
+                notes.push((Severity::Error, l.at.clone(), format!("service line {} has no SV1/SV2 segment", l.number)));
             }
             if l.dates.is_none() && c.d472.is_none() && c.d434.is_none() {
                 notes.push((
@@ -114,11 +83,7 @@ impl Txn {
                 notes.push((
                     Severity::Warning,
                     l.at.clone(),
-                    format!(
-                        "SV107 on line {} points to diagnosis {p}, but the claim has {} diagnosis code(s)",
-                        l.number,
-                        c.dx.len()
-                    ),
+                    format!("SV107 on line {} points to diagnosis {p}, but the claim has {} diagnosis code(s)", l.number, c.dx.len()),
                 ));
             }
         }
@@ -128,10 +93,7 @@ impl Txn {
         let sum: f64 = c.lines.iter().map(|l| l.charge).sum();
         let has_error = c.problems.iter().any(|p| p.severity == Severity::Error);
         if !has_error && (sum - c.charge).abs() >= HALF_CENT {
-            c.warn(
-                &at,
-                format!("CLM02 total charge {:.2} does not equal the sum of the line charges {:.2}", c.charge, sum),
-            );
+            c.warn(&at, format!("CLM02 total charge {:.2} does not equal the sum of the line charges {:.2}", c.charge, sum));
         }
         out.batch.problems.append(&mut c.problems);
         out.batch.claims_read += 1;

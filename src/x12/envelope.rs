@@ -48,16 +48,7 @@ struct Envelope<'s> {
 pub(crate) fn parse(input: &[u8], source: &str) -> Result<X12Batch, X12Error> {
     let mut tok = Tokenizer::lenient(input, source);
     let mut out = Out::default();
-    let mut env = Envelope {
-        source,
-        isa: None,
-        gs: None,
-        txn: None,
-        skipped: None,
-        interchanges: 0,
-        transactions_read: 0,
-        refusal: None,
-    };
+    let mut env = Envelope { source, isa: None, gs: None, txn: None, skipped: None, interchanges: 0, transactions_read: 0, refusal: None };
     while let Some(seg) = tok.next_segment()? {
         for (at, msg) in tok.warnings.drain(..) {
             out.envelope(&at, msg);
@@ -106,10 +97,7 @@ impl Envelope<'_> {
             "ISA" => {
                 self.close_group(&seg.at, "a new ISA", out);
                 if let Some(i) = self.isa.take() {
-                    out.envelope(
-                        &seg.at,
-                        format!("the interchange opened at segment {} has no IEA; this ISA starts the next one", i.at.number),
-                    );
+                    out.envelope(&seg.at, format!("the interchange opened at segment {} has no IEA; this ISA starts the next one", i.at.number));
                 }
                 self.interchanges += 1;
                 self.isa = Some(Interchange { at: seg.at.clone(), control: seg.text(13), groups: 0 });
@@ -126,13 +114,7 @@ impl Envelope<'_> {
             }
             "GS" => {
                 self.close_group(&seg.at, "a new GS", out);
-                self.gs = Some(Group {
-                    at: seg.at.clone(),
-                    control: seg.text(6),
-                    version: seg.text(8),
-                    sets: 0,
-                    implied: false,
-                });
+                self.gs = Some(Group { at: seg.at.clone(), control: seg.text(6), version: seg.text(8), sets: 0, implied: false });
             }
             "GE" => {
                 self.close_transaction(&seg.at, "GE", out);
@@ -185,10 +167,7 @@ impl Envelope<'_> {
                 if let Some(s) = self.skipped.take() {
                     finish_skipped(s, out);
                 }
-                out.envelope(
-                    &seg.at,
-                    format!("BHT without an ST before it: the transaction set is read as an 837 of version {version} (GS08)"),
-                );
+                out.envelope(&seg.at, format!("BHT without an ST before it: the transaction set is read as an 837 of version {version} (GS08)"));
                 self.note_version(&version, out);
                 self.transactions_read += 1;
                 let mut t = Txn::implied(&seg.at, kind, delims);
@@ -201,17 +180,9 @@ impl Envelope<'_> {
             count_skipped(s, seg);
             return;
         }
-        let what = seg
-            .damage
-            .as_deref()
-            .map_or_else(|| format!("segment {}", seg.id()), |d| format!("an unreadable segment ({d})"));
-        let mut s = Skipped {
-            at: seg.at.clone(),
-            reason: format!("{what} stands outside a transaction set (ST..SE)"),
-            refused: false,
-            claims: 0,
-            lines: 0,
-        };
+        let what = seg.damage.as_deref().map_or_else(|| format!("segment {}", seg.id()), |d| format!("an unreadable segment ({d})"));
+        let mut s =
+            Skipped { at: seg.at.clone(), reason: format!("{what} stands outside a transaction set (ST..SE)"), refused: false, claims: 0, lines: 0 };
         count_skipped(&mut s, seg);
         self.skipped = Some(s);
     }
@@ -227,11 +198,7 @@ impl Envelope<'_> {
                 if let Some(r) = remark {
                     out.envelope(&st.at, r);
                 }
-                let version = if st.text(3).is_empty() || transaction_kind("837", &st.text(3), "").is_err() {
-                    group_version
-                } else {
-                    st.text(3)
-                };
+                let version = if st.text(3).is_empty() || transaction_kind("837", &st.text(3), "").is_err() { group_version } else { st.text(3) };
                 self.note_version(&version, out);
                 self.transactions_read += 1;
                 self.txn = Some(Txn::new(st, kind, delims));
@@ -279,10 +246,7 @@ impl Envelope<'_> {
 
     fn end_of_file(&mut self, end: &At, out: &mut Out) {
         if let Some(t) = self.txn.take() {
-            out.envelope(
-                end,
-                format!("the file ends inside the transaction set opened at segment {}: SE, GE and IEA are missing", t.st.number),
-            );
+            out.envelope(end, format!("the file ends inside the transaction set opened at segment {}: SE, GE and IEA are missing", t.st.number));
             t.close_without_se(Some(end), out);
         }
         if let Some(s) = self.skipped.take() {
@@ -315,13 +279,7 @@ fn finish_skipped(s: Skipped, out: &mut Out) {
     if s.claims + s.lines == 0 {
         out.envelope(&s.at, format!("{}; skipped (it holds no claim)", s.reason));
     } else {
-        out.reject_transaction(
-            &s.at,
-            format!(
-                "{}; its {} claim(s) and {} service line(s) are not audited",
-                s.reason, s.claims, s.lines
-            ),
-        );
+        out.reject_transaction(&s.at, format!("{}; its {} claim(s) and {} service line(s) are not audited", s.reason, s.claims, s.lines));
     }
 }
 
@@ -353,17 +311,10 @@ fn supported(version: &str) -> Option<ClaimType> {
 
 /// What a transaction set is, from ST01, ST03 and the group's GS08: a 5010 837P or 837I (with a
 /// remark when a damaged ST01 or ST03 was read past), else why it is refused as (expected, message).
-pub(super) fn transaction_kind(
-    code: &str,
-    st_version: &str,
-    group_version: &str,
-) -> Result<(ClaimType, Option<String>), (String, String)> {
+pub(super) fn transaction_kind(code: &str, st_version: &str, group_version: &str) -> Result<(ClaimType, Option<String>), (String, String)> {
     let expected_837 = "ST01 = 837 (health care claim)".to_string();
     if let Some(name) = transaction_name(code) {
-        return Err((
-            expected_837,
-            format!("transaction set {code} ({name}) is not a claim file; claimlint reads 837P and 837I claims"),
-        ));
+        return Err((expected_837, format!("transaction set {code} ({name}) is not a claim file; claimlint reads 837P and 837I claims")));
     }
     let version = if st_version.is_empty() { group_version } else { st_version };
     let expected = "005010X222A1/A2 (837P) or 005010X223A1/A2/A3 (837I)".to_string();
@@ -377,10 +328,7 @@ pub(super) fn transaction_kind(
     }
     let (kind, mut remark) = match (supported(version), supported(group_version)) {
         (Some(kind), _) => (kind, None),
-        (None, Some(kind)) => (
-            kind,
-            Some(format!("ST03 version '{st_version}' is not an 837 version; the group's {group_version} (GS08) is used")),
-        ),
+        (None, Some(kind)) => (kind, Some(format!("ST03 version '{st_version}' is not an 837 version; the group's {group_version} (GS08) is used"))),
         (None, None) => {
             if code != "837" {
                 return Err((expected_837, format!("transaction set '{code}' is not an 837 claim")));
@@ -415,11 +363,7 @@ pub(super) fn check_control(out: &mut Out, seg: &Segment, element: usize, openin
     if !same {
         out.envelope(
             &seg.at,
-            format!(
-                "{}{element:02} control number '{closing}' does not match {opening_name} '{opening}' at segment {}",
-                seg.id(),
-                opened.number
-            ),
+            format!("{}{element:02} control number '{closing}' does not match {opening_name} '{opening}' at segment {}", seg.id(), opened.number),
         );
     }
 }

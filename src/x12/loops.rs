@@ -78,18 +78,13 @@ use Role::*;
 
 /// Every NM1 loop in the 837 fits this order (2010AA: NM1 N3 N4 REF PER; 2420A: NM1 PRV REF;
 /// 2330B: NM1 N3 N4 DTP REF; 2010BA: NM1 N3 N4 DMG REF PER).
-pub(crate) const NM1_LOOP: &[Item] =
-    &[Seg("NM1"), Seg("PRV"), Seg("N3"), Seg("N4"), Seg("DTP"), Seg("DMG"), Seg("REF"), Seg("PER")];
+pub(crate) const NM1_LOOP: &[Item] = &[Seg("NM1"), Seg("PRV"), Seg("N3"), Seg("N4"), Seg("DTP"), Seg("DMG"), Seg("REF"), Seg("PER")];
 
 /// Schema of the loop opened by an HL whose level code is unknown: anything inside is unexpected.
 pub(crate) const UNKNOWN_HL: &[Item] = &[Seg("HL")];
 
-pub(crate) const HEADER: &[Item] = &[
-    Seg("ST"),
-    Seg("BHT"),
-    Nm1 { codes: &["41"], max: 1, name: "1000A", role: Other },
-    Nm1 { codes: &["40"], max: 1, name: "1000B", role: Other },
-];
+pub(crate) const HEADER: &[Item] =
+    &[Seg("ST"), Seg("BHT"), Nm1 { codes: &["41"], max: 1, name: "1000A", role: Other }, Nm1 { codes: &["40"], max: 1, name: "1000B", role: Other }];
 
 pub(crate) const L2000A: &[Item] = &[
     Seg("HL"),
@@ -282,14 +277,55 @@ pub(crate) fn claim_schema(institutional: bool) -> &'static [Item] {
 /// Every segment of an 837 and the most data elements it may carry (the X12 5010 segment
 /// definitions; SV1 as the 837P guide uses it, SV113..SV121 being unused there).
 const SEGMENTS: &[(&str, usize)] = &[
-    ("ISA", 16), ("GS", 8), ("ST", 3), ("SE", 2), ("GE", 2), ("IEA", 2),
-    ("BHT", 6), ("NM1", 12), ("N2", 2), ("N3", 2), ("N4", 7), ("REF", 4), ("PER", 9),
-    ("HL", 4), ("PRV", 6), ("CUR", 21), ("SBR", 9), ("PAT", 8), ("DMG", 11),
-    ("CLM", 20), ("DTP", 3), ("CL1", 4), ("PWK", 9), ("CN1", 6), ("AMT", 3), ("K3", 3),
-    ("NTE", 2), ("CR1", 10), ("CR2", 12), ("CR3", 5), ("CRC", 7), ("HI", 12), ("HCP", 15),
-    ("LX", 1), ("SV1", 12), ("SV2", 10), ("SV5", 7), ("QTY", 4), ("MEA", 12), ("PS1", 3),
-    ("LIN", 31), ("CTP", 11), ("SVD", 7), ("CAS", 19), ("LQ", 2), ("FRM", 5), ("OI", 6),
-    ("MOA", 9), ("MIA", 24),
+    ("ISA", 16),
+    ("GS", 8),
+    ("ST", 3),
+    ("SE", 2),
+    ("GE", 2),
+    ("IEA", 2),
+    ("BHT", 6),
+    ("NM1", 12),
+    ("N2", 2),
+    ("N3", 2),
+    ("N4", 7),
+    ("REF", 4),
+    ("PER", 9),
+    ("HL", 4),
+    ("PRV", 6),
+    ("CUR", 21),
+    ("SBR", 9),
+    ("PAT", 8),
+    ("DMG", 11),
+    ("CLM", 20),
+    ("DTP", 3),
+    ("CL1", 4),
+    ("PWK", 9),
+    ("CN1", 6),
+    ("AMT", 3),
+    ("K3", 3),
+    ("NTE", 2),
+    ("CR1", 10),
+    ("CR2", 12),
+    ("CR3", 5),
+    ("CRC", 7),
+    ("HI", 12),
+    ("HCP", 15),
+    ("LX", 1),
+    ("SV1", 12),
+    ("SV2", 10),
+    ("SV5", 7),
+    ("QTY", 4),
+    ("MEA", 12),
+    ("PS1", 3),
+    ("LIN", 31),
+    ("CTP", 11),
+    ("SVD", 7),
+    ("CAS", 19),
+    ("LQ", 2),
+    ("FRM", 5),
+    ("OI", 6),
+    ("MOA", 9),
+    ("MIA", 24),
 ];
 
 /// The most data elements segment `id` may carry; `None`: not a segment of an 837.
@@ -307,9 +343,7 @@ pub(crate) fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
         0 => a.iter().zip(b).filter(|(x, y)| x != y).count() <= 1,
         1 | -1 => {
             let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
-            (0..long.len()).any(|skip| {
-                long.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c).eq(short.iter())
-            })
+            (0..long.len()).any(|skip| long.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c).eq(short.iter()))
         }
         _ => false,
     }

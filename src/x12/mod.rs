@@ -303,11 +303,7 @@ impl fmt::Display for X12Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{sev}: segment {} ({}) at byte {}, line {}",
-            self.segment_number, self.segment_id, self.byte_offset, self.line
-        )?;
+        write!(f, "{sev}: segment {} ({}) at byte {}, line {}", self.segment_number, self.segment_id, self.byte_offset, self.line)?;
         if let Some(id) = &self.claim_id {
             write!(f, ", claim {id}")?;
         }
@@ -399,9 +395,7 @@ pub fn looks_like_x12(head: &[u8]) -> bool {
     let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
     let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
     match head.get(start..) {
-        Some(rest) if rest.starts_with(b"ISA") => {
-            rest.get(3).is_some_and(|b| !b.is_ascii_alphanumeric() && !b.is_ascii_whitespace())
-        }
+        Some(rest) if rest.starts_with(b"ISA") => rest.get(3).is_some_and(|b| !b.is_ascii_alphanumeric() && !b.is_ascii_whitespace()),
         _ => false,
     }
 }

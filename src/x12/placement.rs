@@ -32,9 +32,7 @@ fn harmless(seg: &Segment, stack: &[Frame], last: Option<&(String, Role)>) -> Op
     let unread_here = |id: &str| {
         if id == "NM1" {
             let entity = seg.text(1);
-            return allowed.iter().any(|item| {
-                matches!(item, Item::Nm1 { codes, role: Role::Other, .. } if codes.contains(&entity.as_str()))
-            });
+            return allowed.iter().any(|item| matches!(item, Item::Nm1 { codes, role: Role::Other, .. } if codes.contains(&entity.as_str())));
         }
         UNREAD_IN_PARTY_LOOPS.contains(&id)
     };
@@ -106,7 +104,9 @@ impl Txn {
         if let Some(want) = parent_level {
             match self.hl_levels.get(&parent) {
                 None => out.warn(at, format!("HL02 parent id '{parent}' is not an earlier HL; a level {level} HL needs a level {want} parent")),
-                Some(l) if l != want => out.warn(at, format!("HL02 parent id {parent} is a level {l} HL; a level {level} HL needs a level {want} parent")),
+                Some(l) if l != want => {
+                    out.warn(at, format!("HL02 parent id {parent} is a level {l} HL; a level {level} HL needs a level {want} parent"))
+                }
                 Some(_) => {}
             }
         } else if level == "20" && !parent.is_empty() {
@@ -129,10 +129,7 @@ impl Txn {
                 let mut p = Party::new(at);
                 p.hl_id = seg.text(1);
                 if self.billing.is_none() {
-                    p.broken.push((
-                        at.clone(),
-                        "the subscriber HL (level 22) has no billing provider HL (level 20) before it".into(),
-                    ));
+                    p.broken.push((at.clone(), "the subscriber HL (level 22) has no billing provider HL (level 20) before it".into()));
                 }
                 self.subscriber = Some(p);
                 self.stack.push(Frame::new("2000B", Role::SubscriberHl, tables.l2000b));
@@ -142,21 +139,13 @@ impl Txn {
                 let mut p = Party::new(at);
                 p.hl_id = seg.text(1);
                 if self.subscriber.is_none() {
-                    p.broken.push((
-                        at.clone(),
-                        "the patient HL (level 23) has no subscriber HL (level 22) before it".into(),
-                    ));
+                    p.broken.push((at.clone(), "the patient HL (level 23) has no subscriber HL (level 22) before it".into()));
                 }
                 self.patient = Some(p);
                 self.stack.push(Frame::new("2000C", Role::PatientHl, tables.l2000c));
             }
             _ => {
-                out.warn(
-                    at,
-                    format!(
-                        "HL03 level code '{level}' is not used in an 837 (expected 20, 22 or 23); its loop is skipped"
-                    ),
-                );
+                out.warn(at, format!("HL03 level code '{level}' is not used in an 837 (expected 20, 22 or 23); its loop is skipped"));
                 self.stack.push(Frame::new("HL", Role::Other, loops::UNKNOWN_HL));
             }
         }
@@ -266,10 +255,7 @@ impl Txn {
             return;
         }
         let loop_role = self.stack.iter().rev().map(|f| f.role).find(|r| {
-            matches!(
-                r,
-                Role::BillingHl | Role::Billing | Role::SubscriberHl | Role::Subscriber | Role::Payer | Role::PatientHl | Role::Patient
-            )
+            matches!(r, Role::BillingHl | Role::Billing | Role::SubscriberHl | Role::Subscriber | Role::Payer | Role::PatientHl | Role::Patient)
         });
         let (party, name) = match loop_role {
             Some(Role::BillingHl | Role::Billing) => (self.billing.as_mut(), "billing provider"),
@@ -278,12 +264,7 @@ impl Txn {
             None => (None, ""),
         };
         let Some(p) = party else {
-            out.warn(
-                at,
-                format!(
-                    "the segment cannot be read ({reason}); it sits in the transaction set header, which holds no claim data"
-                ),
-            );
+            out.warn(at, format!("the segment cannot be read ({reason}); it sits in the transaction set header, which holds no claim data"));
             return;
         };
         if !hl && swallowed == 0 {
@@ -310,10 +291,7 @@ impl Txn {
             return;
         }
         if p.broken.len() < MAX_LOOP_FAULTS {
-            p.broken.push((
-                at.clone(),
-                format!("the segment cannot be read ({reason}); no claim under this {name} loop can be trusted"),
-            ));
+            p.broken.push((at.clone(), format!("the segment cannot be read ({reason}); no claim under this {name} loop can be trusted")));
         }
     }
 
@@ -340,18 +318,11 @@ impl Txn {
         }
         if id == "NM1" {
             // A new NM1 ends a name loop; then skip this one with its N3/N4/REF/PER.
-            while self.stack.len() > 1
-                && self.stack.last().is_some_and(|f| matches!(f.schema.first(), Some(Item::Seg("NM1"))))
-            {
+            while self.stack.len() > 1 && self.stack.last().is_some_and(|f| matches!(f.schema.first(), Some(Item::Seg("NM1")))) {
                 self.truncate(self.stack.len() - 1, out);
             }
             let top = self.stack.last().map_or("ST", |f| f.name);
-            self.note(
-                Severity::Warning,
-                &seg.at,
-                format!("NM1 entity code '{nm101}' is not expected in loop {top}; the loop is skipped"),
-                out,
-            );
+            self.note(Severity::Warning, &seg.at, format!("NM1 entity code '{nm101}' is not expected in loop {top}; the loop is skipped"), out);
             self.stack.push(Frame::new("NM1", Role::Unknown, loops::NM1_LOOP));
             return;
         }
@@ -406,5 +377,4 @@ impl Txn {
             None => out.warn(at, msg),
         }
     }
-
 }

@@ -7,8 +7,7 @@ use super::transaction::{Claim, ClaimType, Line, Out, Party, Provider, Txn};
 /// HI qualifiers that carry a code in their second component: diagnoses (ICD-10 then ICD-9:
 /// principal, other, admitting, reason for visit, external cause) and procedures (ICD-10-PCS,
 /// ICD-9, advanced billing concepts).
-pub(super) const CODE_QUALIFIERS: &[&str] =
-    &["ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN", "BBR", "BBQ", "BR", "BQ", "CAH"];
+pub(super) const CODE_QUALIFIERS: &[&str] = &["ABK", "ABF", "ABJ", "APR", "ABN", "BK", "BF", "BJ", "PR", "BN", "BBR", "BBQ", "BR", "BQ", "CAH"];
 /// Other HI qualifiers (value, occurrence, span, condition, DRG, treatment codes). A bare element
 /// equal to one of these is not a diagnosis code.
 pub(super) const OTHER_QUALIFIERS: &[&str] = &["BE", "BH", "BI", "BG", "DR", "TC", "BP", "BO"];
@@ -159,9 +158,7 @@ impl Txn {
         if seg.text(5) == "D8" {
             match d8(&seg.text(6)) {
                 Some(d) => p.death = d,
-                None => {
-                    out.warn(&seg.at, format!("PAT06 date of death '{}' is not a valid CCYYMMDD date", seg.text(6)))
-                }
+                None => out.warn(&seg.at, format!("PAT06 date of death '{}' is not a valid CCYYMMDD date", seg.text(6))),
             }
         }
     }
@@ -356,10 +353,7 @@ impl Txn {
                     if c.principal_procedure.is_empty() {
                         c.principal_procedure = code;
                     } else {
-                        c.warn(
-                            at,
-                            format!("{position}: a second principal procedure {code}; kept as another procedure"),
-                        );
+                        c.warn(at, format!("{position}: a second principal procedure {code}; kept as another procedure"));
                         c.other_procedures.push(code);
                     }
                 }
@@ -416,15 +410,9 @@ impl Txn {
                         // N0 allows no decimals, but "1.00" still names pointer 1.
                         Some(v) if v.fract() == 0.0 && (1.0..=12.0).contains(&v) => {
                             line.pointers.push(v as u32);
-                            warnings.push(format!(
-                                "SV107 pointer '{p}' on line {} is not a whole number; read as {}",
-                                line.number, v as u32
-                            ));
+                            warnings.push(format!("SV107 pointer '{p}' on line {} is not a whole number; read as {}", line.number, v as u32));
                         }
-                        _ => warnings.push(format!(
-                            "SV107 pointer '{p}' on line {} is not a diagnosis pointer 1-12; ignored",
-                            line.number
-                        )),
+                        _ => warnings.push(format!("SV107 pointer '{p}' on line {} is not a diagnosis pointer 1-12; ignored", line.number)),
                     },
                 }
             }
@@ -439,17 +427,11 @@ impl Txn {
         }
         match amount(seg.raw(charge_el)) {
             Some(v) => line.charge = v,
-            None => errors.push(format!(
-                "{} line charge '{}' is missing or not a number",
-                name(charge_el),
-                seg.text(charge_el)
-            )),
+            None => errors.push(format!("{} line charge '{}' is missing or not a number", name(charge_el), seg.text(charge_el))),
         }
         match amount(seg.raw(units_el)) {
             Some(v) => line.units = v,
-            None => {
-                errors.push(format!("{} units '{}' are missing or not a number", name(units_el), seg.text(units_el)))
-            }
+            None => errors.push(format!("{} units '{}' are missing or not a number", name(units_el), seg.text(units_el))),
         }
         for m in errors {
             c.error(at, m);
@@ -458,7 +440,6 @@ impl Txn {
             c.warn(at, m);
         }
     }
-
 }
 
 /// NM109 when NM108 says it is an NPI.
@@ -527,9 +508,7 @@ pub(super) fn period(seg: &Segment) -> Result<(String, String), String> {
     match format.as_str() {
         "D8" => d8(&value).map(|d| (d.clone(), d)).ok_or_else(|| bad(&value)),
         "RD8" => {
-            let (a, b) = value
-                .split_once('-')
-                .ok_or_else(|| format!("DTP*{qualifier} range '{value}' is not CCYYMMDD-CCYYMMDD"))?;
+            let (a, b) = value.split_once('-').ok_or_else(|| format!("DTP*{qualifier} range '{value}' is not CCYYMMDD-CCYYMMDD"))?;
             let from = d8(a).ok_or_else(|| bad(a))?;
             let to = d8(b).ok_or_else(|| bad(b))?;
             if from > to {

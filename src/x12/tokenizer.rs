@@ -113,17 +113,7 @@ pub(crate) struct Tokenizer<'a> {
 impl<'a> Tokenizer<'a> {
     /// A tokenizer that fails on the first fault.
     pub fn new(input: &'a [u8], source: &'a str) -> Self {
-        Tokenizer {
-            input,
-            source,
-            lenient: false,
-            pos: 0,
-            delims: None,
-            seg_no: 0,
-            line: 1,
-            line_pos: 0,
-            warnings: Vec::new(),
-        }
+        Tokenizer { input, source, lenient: false, pos: 0, delims: None, seg_no: 0, line: 1, line_pos: 0, warnings: Vec::new() }
     }
 
     /// A tokenizer that reads on past damage: a segment with an unreadable identifier is
@@ -150,8 +140,7 @@ impl<'a> Tokenizer<'a> {
     fn line_at(&mut self, offset: usize) -> usize {
         let offset = offset.min(self.input.len());
         if offset > self.line_pos {
-            let newlines =
-                self.input.get(self.line_pos..offset).map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+            let newlines = self.input.get(self.line_pos..offset).map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
             self.line += newlines;
             self.line_pos = offset;
         }
@@ -209,13 +198,7 @@ impl<'a> Tokenizer<'a> {
                 };
                 let id = if id_bytes.len() <= 3 { String::from_utf8_lossy(id_bytes).into_owned() } else { String::new() };
                 if !self.lenient {
-                    return Err(self.error(
-                        number,
-                        start,
-                        &id,
-                        "a segment identifier of 2-3 upper-case letters or digits, such as NM1",
-                        message,
-                    ));
+                    return Err(self.error(number, start, &id, "a segment identifier of 2-3 upper-case letters or digits, such as NM1", message));
                 }
                 self.seg_no = number;
                 let line = self.line_at(start);
@@ -284,10 +267,7 @@ impl<'a> Tokenizer<'a> {
         let mut from = start + 1;
         while let Some(i) = find(self.input, b"ISA", from) {
             if let Some(isa) = self.parse_isa(i).ok().or_else(|| self.fixed_width_isa(i)) {
-                self.warnings.push((
-                    at,
-                    format!("{}; the {} bytes up to the next ISA at byte {i} are skipped", fault.message, i - start),
-                ));
+                self.warnings.push((at, format!("{}; the {} bytes up to the next ISA at byte {i} are skipped", fault.message, i - start)));
                 return Ok(Some(self.commit_isa(i, isa)));
             }
             from = i + 1;
@@ -332,10 +312,7 @@ impl<'a> Tokenizer<'a> {
             return Err(fault("an ISA of 106 characters", "the file ends inside the ISA".into()));
         };
         if el.is_ascii_alphanumeric() || is_blank(el) {
-            return Err(fault(
-                "a special character as element separator after 'ISA'",
-                format!("{} cannot be the element separator", shown(el)),
-            ));
+            return Err(fault("a special character as element separator after 'ISA'", format!("{} cannot be the element separator", shown(el))));
         }
         // Positions of the 16 element separators; the component separator and terminator follow the last.
         let mut seps = Vec::with_capacity(16);
@@ -348,10 +325,7 @@ impl<'a> Tokenizer<'a> {
             }
         }
         let (Some(&last), true) = (seps.last(), seps.len() == 16) else {
-            return Err(fault(
-                "16 ISA elements",
-                format!("the ISA has only {} elements separated by {}", seps.len(), shown(el)),
-            ));
+            return Err(fault("16 ISA elements", format!("the ISA has only {} elements separated by {}", seps.len(), shown(el))));
         };
         let (Some(&comp), Some(&term)) = (rest.get(last + 1), rest.get(last + 2)) else {
             return Err(fault("ISA16 (component separator) and a segment terminator", "the file ends inside the ISA".into()));
@@ -368,10 +342,7 @@ impl<'a> Tokenizer<'a> {
             let got = elements.get(i + 1).map_or(0, |e| e.len());
             if got != width {
                 return Err(fault(
-                    &format!(
-                        "ISA{:02} of exactly {width} characters (ISA elements are fixed width, padded with spaces)",
-                        i + 1
-                    ),
+                    &format!("ISA{:02} of exactly {width} characters (ISA elements are fixed width, padded with spaces)", i + 1),
                     format!("ISA{:02} ({name}) is {got} characters long", i + 1),
                 ));
             }
@@ -384,12 +355,7 @@ impl<'a> Tokenizer<'a> {
         if el == comp || el == term || comp == term {
             return Err(fault(
                 "distinct element, component and segment delimiters",
-                format!(
-                    "the ISA declares element {}, component {} and segment terminator {}",
-                    shown(el),
-                    shown(comp),
-                    shown(term)
-                ),
+                format!("the ISA declares element {}, component {} and segment terminator {}", shown(el), shown(comp), shown(term)),
             ));
         }
         Ok(isa_parts(elements, el, comp, term, start + last + 3))

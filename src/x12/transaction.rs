@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::envelope::check_control;
 use super::loops::{self, Frame, Role};
 use super::tokenizer::{At, Delimiters, Segment};
-use super::envelope::check_control;
 use super::{ProblemKind, Severity, X12Batch, X12Problem};
 
 /// Structural faults kept per HL loop; the first ones say all a biller needs.
@@ -51,16 +51,7 @@ impl Out {
 }
 
 pub(super) fn problem(severity: Severity, kind: ProblemKind, claim_id: Option<String>, at: &At, message: String) -> X12Problem {
-    X12Problem {
-        severity,
-        kind,
-        claim_id,
-        segment_number: at.number,
-        byte_offset: at.offset,
-        line: at.line,
-        segment_id: at.id.clone(),
-        message,
-    }
+    X12Problem { severity, kind, claim_id, segment_number: at.number, byte_offset: at.offset, line: at.line, segment_id: at.id.clone(), message }
 }
 
 /// Data of one HL loop (billing provider, subscriber or patient), copied into each claim under it.
@@ -263,12 +254,7 @@ impl Txn {
         self.last = self.stack.last().map(|f| (seg.id().to_string(), f.role));
         // Checked after placing, so the finding lands on the claim the NM1 now belongs to.
         if seg.id() == "NM1" && seg.text(2).is_empty() {
-            self.note(
-                Severity::Warning,
-                &seg.at,
-                format!("NM102 (entity type qualifier) is missing in NM1*{}", seg.text(1)),
-                out,
-            );
+            self.note(Severity::Warning, &seg.at, format!("NM102 (entity type qualifier) is missing in NM1*{}", seg.text(1)), out);
         }
     }
 
@@ -277,10 +263,7 @@ impl Txn {
         self.close_loops(out);
         let declared = se.text(1);
         if declared.parse::<usize>().ok() != Some(self.segments) {
-            out.envelope(
-                &se.at,
-                format!("SE01 says {declared} segments but the transaction set has {} (ST to SE)", self.segments),
-            );
+            out.envelope(&se.at, format!("SE01 says {declared} segments but the transaction set has {} (ST to SE)", self.segments));
         }
         let control = self.control.clone();
         let st = self.st.clone();
@@ -336,7 +319,6 @@ impl Txn {
         self.retire_subscriber(out);
         Self::retire(self.billing.take(), out);
     }
-
 }
 
 /// Why a segment cannot be read, if it cannot: the tokenizer's verdict, an identifier no 837
@@ -351,9 +333,7 @@ pub(super) fn unreadable(seg: &Segment) -> Option<String> {
         return Some(format!("{id} is not a segment of an 837"));
     };
     let used = seg.elements.iter().rposition(|e| !e.is_empty()).unwrap_or(0);
-    (used > max).then(|| {
-        format!("{id} has {used} elements where it has at most {max}; a segment terminator may be missing")
-    })
+    (used > max).then(|| format!("{id} has {used} elements where it has at most {max}; a segment terminator may be missing"))
 }
 
 /// Whether an unreadable segment may have been a `target` segment: the same identifier, one

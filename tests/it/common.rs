@@ -5,14 +5,8 @@ use std::path::{Path, PathBuf};
 /// plain `cargo test` lists them as ignored; `cargo test -- --ignored` runs them and fails loudly
 /// here when the folder is missing instead of passing silently.
 pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("CLAIMLINT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    assert!(
-        dir.join("data").is_dir(),
-        "this test needs the shared reference data at {} (set CLAIMLINT_SHARED to point elsewhere)",
-        dir.display()
-    );
+    let dir = std::env::var_os("CLAIMLINT_SHARED").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    assert!(dir.join("data").is_dir(), "this test needs the shared reference data at {} (set CLAIMLINT_SHARED to point elsewhere)", dir.display());
     dir
 }
 

@@ -31,10 +31,7 @@ fn write(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
 /// The sample with line `line` (1-based, header = 1) changed by `edit`.
 fn sample_with(line: usize, edit: impl Fn(&str) -> String) -> String {
     let text = sample_text();
-    text.split_inclusive('\n')
-        .enumerate()
-        .map(|(i, l)| if i + 1 == line { edit(l) } else { l.to_string() })
-        .collect()
+    text.split_inclusive('\n').enumerate().map(|(i, l)| if i + 1 == line { edit(l) } else { l.to_string() }).collect()
 }
 
 fn rows(loaded: &LoadedClaims) -> Vec<u32> {
@@ -262,7 +259,9 @@ fn damaged_rows_are_reported_without_their_patient_data() {
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     let accounting = std::fs::read_to_string(out.join("accounting.csv")).unwrap();
     for marker in ["ZZPATIENT", "1911-11-1", "ZZMEMBER77", "19111119", "1911-11-19"] {
-        for (what, text) in [("stdout", &*stdout), ("stderr", &*stderr), ("findings.csv", &*findings), ("report.html", &*report), ("accounting.csv", &*accounting)] {
+        for (what, text) in
+            [("stdout", &*stdout), ("stderr", &*stderr), ("findings.csv", &*findings), ("report.html", &*report), ("accounting.csv", &*accounting)]
+        {
             assert!(!text.contains(marker), "{marker} appears in {what}");
         }
     }
@@ -275,12 +274,8 @@ fn damaged_rows_are_reported_without_their_patient_data() {
 fn accounting_adds_up_for_every_input_kind() {
     let dir = tempfile::tempdir().unwrap();
     let csv = repo_root().join("samples/claims.csv");
-    let mut df = CsvReadOptions::default()
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(csv.clone()))
-        .unwrap()
-        .finish()
-        .unwrap();
+    let mut df =
+        CsvReadOptions::default().with_infer_schema_length(Some(0)).try_into_reader_with_file_path(Some(csv.clone())).unwrap().finish().unwrap();
     let parquet = dir.path().join("claims.parquet");
     ParquetWriter::new(std::fs::File::create(&parquet).unwrap()).finish(&mut df).unwrap();
     let ndjson = dir.path().join("claims.ndjson");

@@ -5,9 +5,7 @@ use crate::support::{audit, audit_with, fixture};
 #[test]
 fn each_scope_sees_its_records() {
     let r = audit(&[fixture("claims/small.csv")], &fixture("rules/scopes"));
-    let msgs = |rule: &str| -> Vec<String> {
-        r.findings.iter().filter(|f| f.rule_id == rule).map(|f| f.message.clone()).collect()
-    };
+    let msgs = |rule: &str| -> Vec<String> { r.findings.iter().filter(|f| f.rule_id == rule).map(|f| f.message.clone()).collect() };
     // line: exactly the one 99215 line, with its own amount
     assert_eq!(msgs("T-LINE"), vec!["line 1 of A1 bills 99215"]);
     let line = r.findings.iter().find(|f| f.rule_id == "T-LINE").unwrap();
@@ -25,10 +23,7 @@ fn each_scope_sees_its_records() {
     prov.sort();
     assert_eq!(
         prov,
-        vec![
-            "provider 1003000126: 4 lines, 2 claims, 1 of 1 E/M at level 4-5",
-            "provider 1376609297: 2 lines, 1 claims, 1 of 1 E/M at level 4-5",
-        ]
+        vec!["provider 1003000126: 4 lines, 2 claims, 1 of 1 E/M at level 4-5", "provider 1376609297: 2 lines, 1 claims, 1 of 1 E/M at level 4-5",]
     );
 }
 
@@ -97,8 +92,12 @@ fn a_wrong_expectation_fails_with_a_readable_diff() {
     // Expect the clean example to flag: the runner must say what it expected and what it got.
     let text = text.replacen("line_number: 1, message_contains: \"units\"", "line_number: 2, message_contains: \"units\"", 1);
     let rule = compile(&engine, parse_rule_text(std::path::Path::new("units.rhai"), text).unwrap()).unwrap();
-    let failing: Vec<_> =
-        rule.meta().examples.iter().filter_map(|e| claimlint::rules::testing::run_example(&engine, &Default::default(), &claimlint::audit::example_providers, &rule, e)).collect();
+    let failing: Vec<_> = rule
+        .meta()
+        .examples
+        .iter()
+        .filter_map(|e| claimlint::rules::testing::run_example(&engine, &Default::default(), &claimlint::audit::example_providers, &rule, e))
+        .collect();
     assert_eq!(failing.len(), 1);
     assert!(failing[0].contains("- expected: line 2, message containing \"units\""), "{}", failing[0]);
     assert!(failing[0].contains("+ actual:   claim T1, line 1"), "{}", failing[0]);
@@ -117,8 +116,8 @@ fn pointers_past_slot_12_are_skipped_not_a_crash() {
 
 #[test]
 fn script_dates_parse_iso_and_compact_forms_only() {
-    use claimlint::dates::parse;
     use chrono::NaiveDate;
+    use claimlint::dates::parse;
     assert_eq!(parse("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
     assert_eq!(parse(" 20240229 "), NaiveDate::from_ymd_opt(2024, 2, 29));
     for bad in ["2023-02-29", "2024-2-29", "2024/02/29", "2024-13-01", "", "20241", "2024-02-2x", "+024-02-29"] {

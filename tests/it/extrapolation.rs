@@ -38,8 +38,7 @@ fn whole_batch_sample_projects_the_mean_overpayment_with_t_limits() {
     let result = audit(&[batch(&dir)], &core_rules());
     let x = extrapolate(&result, SampleDesign::WholeBatch { universe: 60 }, 0.90).unwrap();
 
-    let per_claim: Vec<(&str, f64, f64, f64)> =
-        x.claims.iter().map(|c| (c.claim_id.as_str(), c.examined, c.audited, c.overpayment)).collect();
+    let per_claim: Vec<(&str, f64, f64, f64)> = x.claims.iter().map(|c| (c.claim_id.as_str(), c.examined, c.audited, c.overpayment)).collect();
     assert_eq!(
         per_claim,
         vec![
@@ -133,7 +132,11 @@ fn dollars_at_risk_count_a_claim_once_when_claim_and_line_findings_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("claims.csv");
     // No NPI, birth date, sex or dx: CORE-REQUIRED-FIELDS flags the claim (150) and each line.
-    std::fs::write(&path, "claim_id,patient_id,service_date_from,procedure_code,units,charge_amount\nC1,P1,2024-03-01,99213,1,100\nC1,P1,2024-03-01,36415,0,50\n").unwrap();
+    std::fs::write(
+        &path,
+        "claim_id,patient_id,service_date_from,procedure_code,units,charge_amount\nC1,P1,2024-03-01,99213,1,100\nC1,P1,2024-03-01,36415,0,50\n",
+    )
+    .unwrap();
     let result = audit(&[path], &core_rules());
     assert!(result.findings.iter().any(|f| f.line_number.is_none()) && result.findings.iter().any(|f| f.line_number == Some(2)));
     assert_eq!(result.totals.amount_at_risk, 150.0);

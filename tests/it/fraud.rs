@@ -547,7 +547,9 @@ mod partials {
         let patient = |r: usize| patients.get(r).unwrap_or("").to_string();
         let by_patient_4 = |r: usize| (fnv(&patient(r)) % 4) as usize;
         let by_patient_7 = |r: usize| (fnv(&format!("salt{}", patient(r))) % 7) as usize;
-        for (name, parts) in [("patient hash, 4 parts", split(&frame, 4, by_patient_4)), ("salted patient hash, 7 parts", split(&frame, 7, by_patient_7))] {
+        for (name, parts) in
+            [("patient hash, 4 parts", split(&frame, 4, by_patient_4)), ("salted patient hash, 7 parts", split(&frame, 7, by_patient_7))]
+        {
             assert_eq!(parts.iter().map(|p| p.height()).sum::<usize>(), frame.height());
             let pieces: Vec<ProviderPartials> = parts.iter().map(|p| partials_of(p, &sources, &refdata)).collect();
             let (forward, backward) = merged_both_ways(&pieces);
@@ -633,7 +635,11 @@ mod partials {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("claims.csv");
             let body: Vec<String> = rows.iter().map(|r| format!("{r},1,100")).collect();
-            std::fs::write(&path, format!("claim_id,patient_id,rendering_npi,service_date_from,procedure_code,units,charge_amount\n{}\n", body.join("\n"))).unwrap();
+            std::fs::write(
+                &path,
+                format!("claim_id,patient_id,rendering_npi,service_date_from,procedure_code,units,charge_amount\n{}\n", body.join("\n")),
+            )
+            .unwrap();
             let loaded = load_claims(&[path], &AliasMap::builtin()).unwrap();
             ProviderPartials::from_batch(&loaded.batch, &refdata)
         };
@@ -705,7 +711,16 @@ mod ranking {
         let top: Vec<String> = ranked
             .iter()
             .take(2 * k.max(5))
-            .map(|p| format!("#{} {} {} {:.2} {:?}", p.rank, p.npi, planted.get(p.npi.as_str()).unwrap_or(&"honest"), p.score, p.factors.iter().map(|f| &f.rule_id).collect::<Vec<_>>()))
+            .map(|p| {
+                format!(
+                    "#{} {} {} {:.2} {:?}",
+                    p.rank,
+                    p.npi,
+                    planted.get(p.npi.as_str()).unwrap_or(&"honest"),
+                    p.score,
+                    p.factors.iter().map(|f| &f.rule_id).collect::<Vec<_>>()
+                )
+            })
             .collect();
         let scored = Scored {
             planted: k,

@@ -7,11 +7,7 @@ use claimlint::fraud::stats::*;
 #[track_caller]
 fn assert_rel(actual: f64, expected: f64, rel: f64) {
     let err = (actual - expected).abs();
-    assert!(
-        err <= rel * expected.abs(),
-        "actual {actual:e}, expected {expected:e}, relative error {:e}",
-        err / expected.abs()
-    );
+    assert!(err <= rel * expected.abs(), "actual {actual:e}, expected {expected:e}, relative error {:e}", err / expected.abs());
 }
 
 // ---------------------------------------------------------------- chi-square p-values
@@ -43,11 +39,7 @@ fn chi_square_p_matches_scipy() {
     }
     // df = 2000: the prefactor subtracts logarithms of order 1e4, so allow 1e-11.
     // scipy.stats.chi2.sf(3000, 2000) = 2.204698611389594e-43
-    assert_rel(
-        chi_square_upper_p(3000.0, 2000.0),
-        2.204698611389594e-43,
-        1e-11,
-    );
+    assert_rel(chi_square_upper_p(3000.0, 2000.0), 2.204698611389594e-43, 1e-11);
 }
 
 #[test]
@@ -57,19 +49,13 @@ fn chi_square_p_matches_closed_forms_for_even_df() {
     //   df = 4: Q = e^(-x/2) (1 + x/2)
     //   df = 6: Q = e^(-x/2) (1 + x/2 + (x/2)^2 / 2)
     // The grid straddles the series / continued-fraction switch at x/2 = df/2 + 1.
-    let stats: [f64; 16] = [
-        0.01, 0.5, 1.0, 3.9, 4.0, 4.1, 5.9, 6.0, 6.1, 7.9, 8.0, 8.1, 10.0, 50.0, 200.0, 1000.0,
-    ];
+    let stats: [f64; 16] = [0.01, 0.5, 1.0, 3.9, 4.0, 4.1, 5.9, 6.0, 6.1, 7.9, 8.0, 8.1, 10.0, 50.0, 200.0, 1000.0];
     for x in stats {
         let h = x / 2.0;
         let e = (-h).exp();
         assert_rel(chi_square_upper_p(x, 2.0), e, 1e-12);
         assert_rel(chi_square_upper_p(x, 4.0), e * (1.0 + h), 1e-12);
-        assert_rel(
-            chi_square_upper_p(x, 6.0),
-            e * (1.0 + h + h * h / 2.0),
-            1e-12,
-        );
+        assert_rel(chi_square_upper_p(x, 6.0), e * (1.0 + h + h * h / 2.0), 1e-12);
     }
 }
 
@@ -197,10 +183,7 @@ fn goodness_of_fit_degenerate_inputs_are_none() {
     assert_eq!(chi_square_goodness_of_fit(&[7.0, 0.0], &[1.0, 0.0]), None); // one kept
     assert_eq!(chi_square_goodness_of_fit(&[1.0, 2.0], &[0.5]), None); // lengths differ
     assert_eq!(chi_square_goodness_of_fit(&[1.0, 2.0], &[0.5, -0.5]), None);
-    assert_eq!(
-        chi_square_goodness_of_fit(&[1.0, f64::NAN], &[0.5, 0.5]),
-        None
-    );
+    assert_eq!(chi_square_goodness_of_fit(&[1.0, f64::NAN], &[0.5, 0.5]), None);
 }
 
 // ---------------------------------------------------------------- Benford
@@ -232,17 +215,7 @@ fn first_digit_follows_nigrini_convention() {
     assert_eq!(first_digit(1e23), Some(1));
     assert_eq!(first_digit(f64::MAX), Some(1)); // 1.797e308
                                                 // Not used for first-digit tests: below 10, negative, zero, NaN, infinite.
-    for x in [
-        9.99,
-        5.0,
-        0.5,
-        0.0,
-        -0.0,
-        -120.0,
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    ] {
+    for x in [9.99, 5.0, 0.5, 0.0, -0.0, -120.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         assert_eq!(first_digit(x), None, "x = {x}");
     }
 }
@@ -297,10 +270,7 @@ fn benford_twenty_amounts_hand_computed() {
     let r = benford(twenty_amounts()).unwrap();
     assert_eq!(r.n, 20);
     assert_eq!(r.counts, counts);
-    assert_eq!(
-        r.observed_share,
-        [0.30, 0.20, 0.15, 0.10, 0.05, 0.05, 0.05, 0.05, 0.05]
-    );
+    assert_eq!(r.observed_share, [0.30, 0.20, 0.15, 0.10, 0.05, 0.05, 0.05, 0.05, 0.05]);
     assert_rel(r.mad, (1.0 - 2.0 * (25.0f64 / 9.0).log10()) / 9.0, 1e-13);
     assert_rel(r.mad, 0.012511666837174948, 1e-13);
     assert_eq!(r.conformity, Conformity::Marginal);
@@ -362,10 +332,7 @@ fn median_odd_even_and_nan() {
     assert_eq!(median(&mut [f64::NAN, 3.0, 1.0, f64::NAN, 2.0]), Some(2.0)); // NaNs ignored
     assert_eq!(median(&mut [f64::NAN, 4.0, f64::NAN, 1.0]), Some(2.5));
     assert_eq!(median(&mut [f64::MAX, f64::MAX]), Some(f64::MAX)); // no overflow
-    assert_eq!(
-        median(&mut [f64::INFINITY, f64::INFINITY, 1.0]),
-        Some(f64::INFINITY)
-    );
+    assert_eq!(median(&mut [f64::INFINITY, f64::INFINITY, 1.0]), Some(f64::INFINITY));
     assert_eq!(median(&mut []), None);
     assert_eq!(median(&mut [f64::NAN, f64::NAN]), None);
 }
@@ -387,10 +354,7 @@ fn mad_and_robust_z_worked_example() {
 
     // Even count [1, 2, 3, 4]: median 2.5, |x - 2.5| = [1.5, .5, .5, 1.5], MAD = 1,
     // scaled 1.4826 (scipy median_abs_deviation(scale=1/1.4826) = 1.4826). NaN ignored.
-    assert_eq!(
-        mad_scaled(&[4.0, f64::NAN, 1.0, 3.0, 2.0]),
-        Some((2.5, 1.4826))
-    );
+    assert_eq!(mad_scaled(&[4.0, f64::NAN, 1.0, 3.0, 2.0]), Some((2.5, 1.4826)));
 }
 
 #[test]
@@ -428,14 +392,7 @@ fn quantile_type7_matches_numpy() {
     // Sorted [1, 1, 2, 3, 4, 5, 6, 9], h = 7q: q = .25 -> 1 + .75 (2 - 1) = 1.75;
     // q = .9 -> h = 6.3 -> 6 + .3 (9 - 6) = 6.9.
     let v = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
-    let cases = [
-        (0.0, 1.0),
-        (0.1, 1.0),
-        (0.25, 1.75),
-        (0.5, 3.5),
-        (0.9, 6.8999999999999995),
-        (1.0, 9.0),
-    ];
+    let cases = [(0.0, 1.0), (0.1, 1.0), (0.25, 1.75), (0.5, 3.5), (0.9, 6.8999999999999995), (1.0, 9.0)];
     for (q, want) in cases {
         assert_rel(quantile(&v, q).unwrap(), want, 1e-15);
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use claimlint::audit::AuditResult;
 use claimlint::generate::{generate, npi_with_check_digit, GenerateOptions, Manifest};
 use claimlint::load::load_claims;
-use claimlint::vocab::Severity;
 use claimlint::schema::AliasMap;
+use claimlint::vocab::Severity;
 use polars::prelude::*;
 
 use crate::common::{repo_root, shared_dir};
@@ -63,7 +63,18 @@ fn generated_files_load_with_no_data_quality_findings_and_the_exact_line_count()
         assert_eq!(loaded.batch.len as u64, lines, "{name}");
         let frame = loaded.batch.to_canonical_frame().unwrap();
         assert!(loaded.issues.is_empty(), "{name}: {:?}", loaded.issues.first().map(|i| &i.message));
-        for c in ["claim_id", "patient_id", "patient_birth_date", "patient_sex", "billing_npi", "dx_1", "service_date_from", "procedure_code", "units", "charge_amount"] {
+        for c in [
+            "claim_id",
+            "patient_id",
+            "patient_birth_date",
+            "patient_sex",
+            "billing_npi",
+            "dx_1",
+            "service_date_from",
+            "procedure_code",
+            "units",
+            "charge_amount",
+        ] {
             assert_eq!(frame.column(c).unwrap().null_count(), 0, "{name}: {c} has blanks");
         }
     }
@@ -171,7 +182,11 @@ fn policy_lists_are_read_from_the_rules_folder() {
     std::fs::create_dir_all(rules.join("payers/acme-commercial")).unwrap();
     std::fs::copy(repo_root().join("rules/federal/ncci_ptp.rhai"), rules.join("federal/ncci_ptp.rhai")).unwrap();
     let pack = std::fs::read_to_string(repo_root().join("rules/payers/acme-commercial/pack.yaml")).unwrap();
-    std::fs::write(rules.join("payers/acme-commercial/pack.yaml"), pack.replace("prior_auth_codes: [\"70551\"", "prior_auth_codes: [\"99213\", \"70551\"")).unwrap();
+    std::fs::write(
+        rules.join("payers/acme-commercial/pack.yaml"),
+        pack.replace("prior_auth_codes: [\"70551\"", "prior_auth_codes: [\"99213\", \"70551\""),
+    )
+    .unwrap();
     let custom = Policy::load(Some(rules)).unwrap();
     assert_eq!(custom.prior_auth_codes[..2], ["99213", "70551"]);
 

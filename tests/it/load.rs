@@ -38,7 +38,10 @@ fn unreadable_values_become_findings_with_rows_and_the_rest_is_audited() {
     assert_eq!(
         dq,
         vec![
-            ("unreadable.csv:3".to_string(), "service_date_from `2024-02-30` is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY); the line is audited without it".to_string()),
+            (
+                "unreadable.csv:3".to_string(),
+                "service_date_from `2024-02-30` is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY); the line is audited without it".to_string()
+            ),
             ("unreadable.csv:4".to_string(), "units `two` is not a number; the line is audited without it".to_string()),
             ("unreadable.csv:5".to_string(), "charge_amount `abc` is not a number; the line is audited without it".to_string()),
         ]
@@ -54,13 +57,9 @@ fn aliases_map_a_users_own_headers() {
     let msg = without.err().expect("needs aliases").to_string();
     assert!(msg.contains("`procedure_code`") && msg.contains("`units`"), "{msg}");
 
-    let r = audit_with(
-        &[fixture("claims/custom_headers.csv")],
-        &repo_root().join("rules"),
-        Some(fixture("claims/custom_headers.aliases.yaml")),
-        false,
-    )
-    .expect("loads with aliases");
+    let r =
+        audit_with(&[fixture("claims/custom_headers.csv")], &repo_root().join("rules"), Some(fixture("claims/custom_headers.aliases.yaml")), false)
+            .expect("loads with aliases");
     assert_eq!(r.totals.lines, 1);
     // Qty 0 arrived in `units` through the alias, so the units rule sees it.
     assert!(r.findings.iter().any(|f| f.rule_id == "CORE-UNITS-POSITIVE" && f.claim_id == "X1"));
@@ -101,7 +100,12 @@ fn csv_parquet_and_ndjson_give_identical_findings() {
     assert!(!from_csv.findings.is_empty());
     // the typed copies cannot carry the unreadable `1O.00` charge: compare the rest
     let strip = |r: &claimlint::audit::AuditResult| {
-        let mut v: Vec<_> = r.findings.iter().filter(|f| f.claim_id != "CLM00123").map(|f| (f.claim_id.clone(), f.line_number, f.rule_id.clone(), f.message.clone(), f.amount_at_risk.to_string())).collect();
+        let mut v: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.claim_id != "CLM00123")
+            .map(|f| (f.claim_id.clone(), f.line_number, f.rule_id.clone(), f.message.clone(), f.amount_at_risk.to_string()))
+            .collect();
         v.sort();
         v
     };

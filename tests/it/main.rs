@@ -1,19 +1,19 @@
 mod cli;
-mod damaged;
 mod common;
+mod damaged;
 mod support;
 
 mod engine;
 mod extrapolation;
 mod federal;
-mod fix;
 mod findings_fixed;
+mod fix;
 mod fraud;
 mod fraud_stats;
 mod generate;
 mod load;
-mod mutation;
 mod mce_agreement;
+mod mutation;
 mod packs;
 mod partitions;
 mod ratstats;

@@ -115,13 +115,14 @@ fn mce_rules_agree_with_the_cms_edit_lists() {
     let mut disagree = Vec::new();
     for (id, (key, code, expected)) in &cases {
         let edit = edit_for(&key.0, &key.1).unwrap();
-        let fired = r
-            .findings
-            .iter()
-            .any(|f| &f.claim_id == id && f.rule_id == edit.rule && f.message.contains(edit.word));
+        let fired = r.findings.iter().any(|f| &f.claim_id == id && f.rule_id == edit.rule && f.message.contains(edit.word));
         let e = agree.entry(key.clone()).or_default();
         if fired == *expected {
-            if *expected { e.0 += 1 } else { e.1 += 1 }
+            if *expected {
+                e.0 += 1
+            } else {
+                e.1 += 1
+            }
         } else {
             disagree.push(format!("{key:?} {code}: listed={expected} fired={fired}"));
         }

@@ -228,9 +228,7 @@ fn x12_inputs(with_shared: bool) -> Vec<(String, Vec<u8>)> {
 }
 
 fn shared_available() -> bool {
-    let dir = std::env::var_os("CLAIMLINT_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = std::env::var_os("CLAIMLINT_SHARED").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
     dir.join("data/x12").is_dir()
 }
 
@@ -278,7 +276,8 @@ fn a_few_mutants_through_the_binary_exit_0_1_or_2() {
     let csv = std::fs::read(repo_root().join("samples/claims.csv")).unwrap();
     let x12 = std::fs::read(repo_root().join("samples/claims_837p.txt")).unwrap();
     for i in 0..8 {
-        let (name, m) = if i % 2 == 0 { ("m.csv", mutate(&csv, CSV_DELIMITERS, &mut rng).0) } else { ("m.837", mutate(&x12, X12_DELIMITERS, &mut rng).0) };
+        let (name, m) =
+            if i % 2 == 0 { ("m.csv", mutate(&csv, CSV_DELIMITERS, &mut rng).0) } else { ("m.837", mutate(&x12, X12_DELIMITERS, &mut rng).0) };
         let path = dir.path().join(name);
         std::fs::write(&path, &m).unwrap();
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_claimlint"))

@@ -82,14 +82,7 @@ fn two_versions_of_a_rule_are_resolved_by_date_of_service() {
     let mut got: Vec<(String, String)> = r.findings.iter().map(|f| (f.claim_id.clone(), f.message.clone())).collect();
     got.sort();
     got.dedup();
-    assert_eq!(
-        got,
-        vec![
-            ("A1".into(), "old policy".into()),
-            ("A2".into(), "old policy".into()),
-            ("B1".into(), "new policy".into()),
-        ]
-    );
+    assert_eq!(got, vec![("A1".into(), "old policy".into()), ("A2".into(), "old policy".into()), ("B1".into(), "new policy".into()),]);
 }
 
 #[test]
@@ -124,11 +117,8 @@ fn a_scaffolded_rule_passes_rules_test_as_created() {
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_claimlint");
     let rules = dir.path().join("rules");
-    let new = std::process::Command::new(bin)
-        .args(["rules", "new", "--payer", "ZETA", "--id", "ZETA-EM-REVIEW", "--rules"])
-        .arg(&rules)
-        .output()
-        .unwrap();
+    let new =
+        std::process::Command::new(bin).args(["rules", "new", "--payer", "ZETA", "--id", "ZETA-EM-REVIEW", "--rules"]).arg(&rules).output().unwrap();
     assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
     let file = rules.join("payers/zeta/zeta-em-review.rhai");
     assert!(file.is_file());

@@ -6,13 +6,7 @@ use claimlint::generate::{generate, GenerateOptions};
 use crate::common::repo_root;
 
 fn audit(path: &std::path::Path, partitions: Option<usize>) -> AuditResult {
-    run_audit(&AuditOptions {
-        inputs: vec![path.to_path_buf()],
-        rules_dir: repo_root().join("rules"),
-        partitions,
-        ..Default::default()
-    })
-    .unwrap()
+    run_audit(&AuditOptions { inputs: vec![path.to_path_buf()], rules_dir: repo_root().join("rules"), partitions, ..Default::default() }).unwrap()
 }
 
 #[test]

@@ -71,10 +71,7 @@ fn frame_offsets_and_negative_low_numbers_work() {
 #[test]
 fn sampling_errors_are_specific() {
     let req = |seed: f64, quantity, spares, low, high| RandomNumberRequest { seed, quantity, spares, low, high };
-    assert_eq!(
-        random_numbers(&req(1.0, 8, 3, 1, 10)).unwrap_err(),
-        RatStatsError::SampleLargerThanFrame { requested: 11, frame_size: 10 }
-    );
+    assert_eq!(random_numbers(&req(1.0, 8, 3, 1, 10)).unwrap_err(), RatStatsError::SampleLargerThanFrame { requested: 11, frame_size: 10 });
     assert_eq!(random_numbers(&req(1.0, 0, 0, 1, 10)).unwrap_err(), RatStatsError::NothingRequested);
     assert_eq!(
         random_numbers(&req(1.0, MAX_RANDOM_NUMBERS, 1, 1, 1_000_000)).unwrap_err(),
@@ -128,17 +125,11 @@ fn stratified_sampling_continues_one_stream_across_strata() {
 #[test]
 fn stratified_sampling_errors_are_specific() {
     let many: Vec<StratumRequest> = (0..=MAX_STRATA).map(|i| range_stratum(&i.to_string(), 1, 100, 2, 0)).collect();
-    assert_eq!(
-        stratified_random_numbers(1.0, &many).unwrap_err(),
-        RatStatsError::TooManyStrata { count: MAX_STRATA + 1, max: MAX_STRATA }
-    );
+    assert_eq!(stratified_random_numbers(1.0, &many).unwrap_err(), RatStatsError::TooManyStrata { count: MAX_STRATA + 1, max: MAX_STRATA });
     assert!(stratified_random_numbers(1.0, &many[..MAX_STRATA]).is_ok());
     assert_eq!(stratified_random_numbers(1.0, &[]).unwrap_err(), RatStatsError::NoStrata);
     let empty = StratumRequest { name: "e".into(), frame: StratumFrame::Items(vec![]), quantity: 1, spares: 0 };
-    assert_eq!(
-        stratified_random_numbers(1.0, &[range_stratum("a", 1, 10, 1, 0), empty]).unwrap_err(),
-        RatStatsError::EmptyStratum { stratum: 2 }
-    );
+    assert_eq!(stratified_random_numbers(1.0, &[range_stratum("a", 1, 10, 1, 0), empty]).unwrap_err(), RatStatsError::EmptyStratum { stratum: 2 });
     assert_eq!(
         stratified_random_numbers(1.0, &[range_stratum("a", 1, 5, 6, 0)]).unwrap_err(),
         RatStatsError::SampleLargerThanFrame { requested: 6, frame_size: 5 }
@@ -317,18 +308,9 @@ fn hypergeometric_probabilities_sum_to_one() {
 
 #[test]
 fn attribute_errors_are_specific() {
-    assert_eq!(
-        appraise_attribute(100, 10, 11, &[0.9]).unwrap_err(),
-        RatStatsError::ErrorsExceedSample { errors: 11, sample_size: 10 }
-    );
-    assert_eq!(
-        appraise_attribute(5, 10, 1, &[0.9]).unwrap_err(),
-        RatStatsError::UniverseSmallerThanSample { universe_size: 5, sample_size: 10 }
-    );
-    assert_eq!(
-        appraise_attribute(100, 0, 0, &[0.9]).unwrap_err(),
-        RatStatsError::SampleTooSmall { sample_size: 0, min: 1 }
-    );
+    assert_eq!(appraise_attribute(100, 10, 11, &[0.9]).unwrap_err(), RatStatsError::ErrorsExceedSample { errors: 11, sample_size: 10 });
+    assert_eq!(appraise_attribute(5, 10, 1, &[0.9]).unwrap_err(), RatStatsError::UniverseSmallerThanSample { universe_size: 5, sample_size: 10 });
+    assert_eq!(appraise_attribute(100, 0, 0, &[0.9]).unwrap_err(), RatStatsError::SampleTooSmall { sample_size: 0, min: 1 });
     assert_eq!(appraise_attribute(100, 10, 1, &[1.5]).unwrap_err(), RatStatsError::InvalidConfidence(1.5));
 }
 
@@ -407,27 +389,15 @@ fn derived_columns_follow_difference_equals_audited_minus_examined() {
 
 #[test]
 fn variable_errors_are_specific() {
-    assert_eq!(
-        appraise_values(10, &[5.0], ValueKind::Examined, &[0.9]).unwrap_err(),
-        RatStatsError::SampleTooSmall { sample_size: 1, min: 2 }
-    );
+    assert_eq!(appraise_values(10, &[5.0], ValueKind::Examined, &[0.9]).unwrap_err(), RatStatsError::SampleTooSmall { sample_size: 1, min: 2 });
     assert_eq!(
         appraise_values(2, &[1.0, 2.0, 3.0], ValueKind::Examined, &[0.9]).unwrap_err(),
         RatStatsError::UniverseSmallerThanSample { universe_size: 2, sample_size: 3 }
     );
-    assert_eq!(
-        appraise_values(10, &[1.0, f64::NAN], ValueKind::Examined, &[0.9]).unwrap_err(),
-        RatStatsError::NonFiniteValue { index: 1 }
-    );
-    assert_eq!(
-        appraise_values(10, &[1.0, 2.0], ValueKind::Examined, &[0.0]).unwrap_err(),
-        RatStatsError::InvalidConfidence(0.0)
-    );
+    assert_eq!(appraise_values(10, &[1.0, f64::NAN], ValueKind::Examined, &[0.9]).unwrap_err(), RatStatsError::NonFiniteValue { index: 1 });
+    assert_eq!(appraise_values(10, &[1.0, 2.0], ValueKind::Examined, &[0.0]).unwrap_err(), RatStatsError::InvalidConfidence(0.0));
     let mismatch = SampleValues::examined_audited(vec![1.0, 2.0, 3.0], vec![1.0, 2.0]);
-    assert_eq!(
-        appraise_unrestricted(10, &mismatch, &[0.9]).unwrap_err(),
-        RatStatsError::LengthMismatch { first: 3, second: 2 }
-    );
+    assert_eq!(appraise_unrestricted(10, &mismatch, &[0.9]).unwrap_err(), RatStatsError::LengthMismatch { first: 3, second: 2 });
     assert_eq!(appraise_unrestricted(10, &SampleValues::default(), &[0.9]).unwrap_err(), RatStatsError::NoValues);
 }
 
@@ -442,11 +412,7 @@ fn variable_errors_are_specific() {
 fn stratified_appraisal_uses_t_per_stratum_and_z_overall() {
     let strata = vec![
         StratumValues { name: "low".into(), universe_size: 50, values: SampleValues::difference(vec![1.0, 2.0, 3.0]) },
-        StratumValues {
-            name: "high".into(),
-            universe_size: 20,
-            values: SampleValues::difference(vec![10.0, -5.0, 0.0, 7.0]),
-        },
+        StratumValues { name: "high".into(), universe_size: 20, values: SampleValues::difference(vec![10.0, -5.0, 0.0, 7.0]) },
     ];
     let a = appraise_stratified(&strata, &DEFAULT_LEVELS).unwrap();
     let se1 = 50.0 * ((1.0 - 3.0 / 50.0) / 3.0f64).sqrt();
@@ -475,10 +441,7 @@ fn stratified_appraisal_uses_t_per_stratum_and_z_overall() {
 fn stratified_appraisal_errors_are_specific() {
     let s = |n: u64, v: Vec<f64>| StratumValues { name: String::new(), universe_size: n, values: SampleValues::audited(v) };
     let many: Vec<StratumValues> = (0..=MAX_STRATA).map(|_| s(10, vec![1.0, 2.0])).collect();
-    assert_eq!(
-        appraise_stratified(&many, &[0.9]).unwrap_err(),
-        RatStatsError::TooManyStrata { count: MAX_STRATA + 1, max: MAX_STRATA }
-    );
+    assert_eq!(appraise_stratified(&many, &[0.9]).unwrap_err(), RatStatsError::TooManyStrata { count: MAX_STRATA + 1, max: MAX_STRATA });
     assert_eq!(appraise_stratified(&[], &[0.9]).unwrap_err(), RatStatsError::NoStrata);
     assert_eq!(
         appraise_stratified(&[s(10, vec![1.0, 2.0]), s(10, vec![3.0])], &[0.9]).unwrap_err(),
@@ -517,10 +480,7 @@ fn probe_sample_size_table_covers_every_cell() {
     // Tighter precision or higher confidence needs more items.
     assert!(t.cells[0].sample_size > t.cells[1].sample_size);
     assert!(t.cells[4].sample_size > t.cells[0].sample_size);
-    assert_eq!(
-        variable_sample_size_from_probe(5_000, &[1.0], &[5.0], &[0.9]).unwrap_err(),
-        RatStatsError::SampleTooSmall { sample_size: 1, min: 2 }
-    );
+    assert_eq!(variable_sample_size_from_probe(5_000, &[1.0], &[5.0], &[0.9]).unwrap_err(), RatStatsError::SampleTooSmall { sample_size: 1, min: 2 });
 }
 
 #[test]
@@ -548,15 +508,9 @@ fn csv_columns_are_chosen_by_name() {
     assert_eq!(cols[1], vec![1000.0, -25.0, 0.0]);
     assert_eq!(
         parse_csv_column(csv, "paid").unwrap_err(),
-        RatStatsError::ColumnNotFound {
-            column: "paid".into(),
-            available: vec!["claim_id".into(), "Examined".into(), "Audited".into()]
-        }
+        RatStatsError::ColumnNotFound { column: "paid".into(), available: vec!["claim_id".into(), "Examined".into(), "Audited".into()] }
     );
-    assert_eq!(
-        parse_csv_column("a\n1\nx\n", "a").unwrap_err(),
-        RatStatsError::InvalidNumber { line: 3, value: "x".into() }
-    );
+    assert_eq!(parse_csv_column("a\n1\nx\n", "a").unwrap_err(), RatStatsError::InvalidNumber { line: 3, value: "x".into() });
     assert!(matches!(parse_csv_column("a\n\"1\n", "a").unwrap_err(), RatStatsError::MalformedCsv { .. }));
     assert_eq!(parse_csv_column("a\n", "a").unwrap_err(), RatStatsError::EmptyInput);
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use claimlint::audit::AuditOptions;
-use claimlint::remit::{self, codes, parse_835, reconcile::DenialOutcome, reconcile::FindingOutcome, rule, Remittance, RemitOptions};
+use claimlint::remit::{self, codes, parse_835, reconcile::DenialOutcome, reconcile::FindingOutcome, rule, RemitOptions, Remittance};
 use claimlint::rules::Sandbox;
 use claimlint::vocab::Severity;
 
@@ -202,7 +202,8 @@ fn claims_lines_and_payments_that_do_not_add_up_are_reported_where_they_are() {
         "PLB*1234567893*20251231*WO:REF1*-5.00",
     ]);
     let r = parse_ok(&bytes, "inline");
-    let u: Vec<(usize, &str, &str)> = problems(&r, rule::UNBALANCED).iter().map(|p| (p.at.segment, p.segment_id.as_str(), p.message.as_str())).collect();
+    let u: Vec<(usize, &str, &str)> =
+        problems(&r, rule::UNBALANCED).iter().map(|p| (p.at.segment, p.segment_id.as_str(), p.message.as_str())).collect();
     assert_eq!(u.len(), 3, "{}", dump(&r));
     assert_eq!((u[0].0, u[0].1), (4, "BPR"));
     assert!(u[0].2.contains("BPR02 60.00") && u[0].2.contains("give 55.00") && u[0].2.contains("off by 5.00"), "{}", u[0].2);
@@ -393,7 +394,18 @@ fn the_report_and_tables_name_the_loop() {
     let run = remit_run("lakeside.835", "samples/claims_837p.txt");
     let env = claimlint::report::environment(None).unwrap();
     let html = claimlint::report::render_remit(&run, &env).unwrap();
-    for needle in ["Denials by reason code", "T-BUNDLED-VENIPUNCTURE", "CO-16", "missed", "predicted", "paid anyway", "LFM29999", "remittance claim not in the claims", "class=\"sortable\"", "class=\"filter\""] {
+    for needle in [
+        "Denials by reason code",
+        "T-BUNDLED-VENIPUNCTURE",
+        "CO-16",
+        "missed",
+        "predicted",
+        "paid anyway",
+        "LFM29999",
+        "remittance claim not in the claims",
+        "class=\"sortable\"",
+        "class=\"filter\"",
+    ] {
         assert!(html.contains(needle), "remit.html lacks {needle:?}");
     }
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<link"), "the page must be self-contained");
@@ -406,7 +418,10 @@ fn the_report_and_tables_name_the_loop() {
     assert!(header.starts_with("source,transaction,payment_date,claim_id,status,level,procedure_code"), "{header}");
     assert_eq!(csv.lines().count(), 1 + 5 + 4 + 2 + 2 + 5, "a row per claim and per service line");
     let venipuncture = csv.lines().find(|l| l.contains(",line,36415,")).unwrap();
-    assert!(venipuncture.contains("CO-97 15.00") && venipuncture.contains("T-BUNDLED-VENIPUNCTURE") && venipuncture.contains("denied: predicted"), "{venipuncture}");
+    assert!(
+        venipuncture.contains("CO-97 15.00") && venipuncture.contains("T-BUNDLED-VENIPUNCTURE") && venipuncture.contains("denied: predicted"),
+        "{venipuncture}"
+    );
     let carc = std::fs::read_to_string(dir.path().join("remit_carc.csv")).unwrap();
     assert!(carc.lines().nth(1).unwrap().starts_with("CO-16,"), "{carc}");
     let unmatched = std::fs::read_to_string(dir.path().join("remit_unmatched.csv")).unwrap();
@@ -429,23 +444,93 @@ struct Fact {
 const FACTS: &[Fact] = &[
     Fact { file: "linuxforhealth/medicare-part-a.835", clp: 2, rejected: 0, statuses: &[("1", 2)], carcs: &["CO-45"], balances: true },
     Fact { file: "linuxforhealth/managed-care.835", clp: 2, rejected: 0, statuses: &[("1", 2)], carcs: &["CO-45", "CO-A2", "PR-1"], balances: true },
-    Fact { file: "linuxforhealth/secondary-payment.835", clp: 2, rejected: 0, statuses: &[("2", 2)], carcs: &["CO-42", "OA-23", "PR-1", "PR-2"], balances: true },
+    Fact {
+        file: "linuxforhealth/secondary-payment.835",
+        clp: 2,
+        rejected: 0,
+        statuses: &[("2", 2)],
+        carcs: &["CO-42", "OA-23", "PR-1", "PR-2"],
+        balances: true,
+    },
     Fact { file: "linuxforhealth/tertiary-payment.835", clp: 1, rejected: 0, statuses: &[("3", 1)], carcs: &["OA-23"], balances: false },
-    Fact { file: "linuxforhealth/cob-contractural-adjustment.835", clp: 1, rejected: 0, statuses: &[("2", 1)], carcs: &["OA-23", "OA-94"], balances: true },
+    Fact {
+        file: "linuxforhealth/cob-contractural-adjustment.835",
+        clp: 1,
+        rejected: 0,
+        statuses: &[("2", 1)],
+        carcs: &["OA-23", "OA-94"],
+        balances: true,
+    },
     Fact { file: "mjkubba/edi835-demo-005010X221.edi", clp: 1, rejected: 0, statuses: &[("1", 1)], carcs: &["CO-45", "OA-23"], balances: false },
     Fact { file: "azoner/835_mult_loops.txt", clp: 1, rejected: 0, statuses: &[("4", 1)], carcs: &["CO-16", "OA-A7"], balances: true },
-    Fact { file: "keironstoddart/blue_cross_nc_sample.txt", clp: 1, rejected: 0, statuses: &[("1", 1)], carcs: &["CO-42", "PR-2", "PR-3"], balances: false },
-    Fact { file: "keironstoddart/emedny_sample.txt", clp: 3, rejected: 0, statuses: &[("1", 1), ("2", 2)], carcs: &["CO-251", "CO-29"], balances: true },
-    Fact { file: "keironstoddart/united_healthcare_legacy_sample.txt", clp: 2, rejected: 0, statuses: &[("1", 2)], carcs: &["CO-45", "PR-1", "PR-2"], balances: true },
-    Fact { file: "affect-therapeutics/nevada_medicaid.txt", clp: 3, rejected: 0, statuses: &[("2", 1), ("4", 2)], carcs: &["CO-26", "OA-147", "OA-176"], balances: true },
+    Fact {
+        file: "keironstoddart/blue_cross_nc_sample.txt",
+        clp: 1,
+        rejected: 0,
+        statuses: &[("1", 1)],
+        carcs: &["CO-42", "PR-2", "PR-3"],
+        balances: false,
+    },
+    Fact {
+        file: "keironstoddart/emedny_sample.txt",
+        clp: 3,
+        rejected: 0,
+        statuses: &[("1", 1), ("2", 2)],
+        carcs: &["CO-251", "CO-29"],
+        balances: true,
+    },
+    Fact {
+        file: "keironstoddart/united_healthcare_legacy_sample.txt",
+        clp: 2,
+        rejected: 0,
+        statuses: &[("1", 2)],
+        carcs: &["CO-45", "PR-1", "PR-2"],
+        balances: true,
+    },
+    Fact {
+        file: "affect-therapeutics/nevada_medicaid.txt",
+        clp: 3,
+        rejected: 0,
+        statuses: &[("2", 1), ("4", 2)],
+        carcs: &["CO-26", "OA-147", "OA-176"],
+        balances: true,
+    },
     // Every value is masked: the CAS reason "XXX" is no CARC, so the one claim is rejected.
     Fact { file: "affect-therapeutics/exhaustive_sample.txt", clp: 1, rejected: 1, statuses: &[], carcs: &[], balances: true },
     // The first two claims carry the template `CAS*grp_code*reason_code*amount*quantity`; PR-2
     // and PR-23 occur only in them.
-    Fact { file: "affect-therapeutics/sample_835.txt", clp: 6, rejected: 2, statuses: &[("1", 1), ("2", 3)], carcs: &["CO-45", "OA-23", "PR-3"], balances: false },
-    Fact { file: "affect-therapeutics/sample_835_with_interests.txt", clp: 6, rejected: 2, statuses: &[("1", 1), ("2", 3)], carcs: &["CO-45", "OA-23", "PR-3"], balances: false },
-    Fact { file: "tastypackets/multi-line-not-delimited.edi", clp: 3, rejected: 0, statuses: &[("1", 1), ("2", 2)], carcs: &["CO-251", "CO-29"], balances: true },
-    Fact { file: "tastypackets/profee-multiple.edi", clp: 468, rejected: 0, statuses: &[("1", 156), ("2", 312)], carcs: &["CO-251", "CO-29"], balances: true },
+    Fact {
+        file: "affect-therapeutics/sample_835.txt",
+        clp: 6,
+        rejected: 2,
+        statuses: &[("1", 1), ("2", 3)],
+        carcs: &["CO-45", "OA-23", "PR-3"],
+        balances: false,
+    },
+    Fact {
+        file: "affect-therapeutics/sample_835_with_interests.txt",
+        clp: 6,
+        rejected: 2,
+        statuses: &[("1", 1), ("2", 3)],
+        carcs: &["CO-45", "OA-23", "PR-3"],
+        balances: false,
+    },
+    Fact {
+        file: "tastypackets/multi-line-not-delimited.edi",
+        clp: 3,
+        rejected: 0,
+        statuses: &[("1", 1), ("2", 2)],
+        carcs: &["CO-251", "CO-29"],
+        balances: true,
+    },
+    Fact {
+        file: "tastypackets/profee-multiple.edi",
+        clp: 468,
+        rejected: 0,
+        statuses: &[("1", 156), ("2", 312)],
+        carcs: &["CO-251", "CO-29"],
+        balances: true,
+    },
     // The last claim is truncated to `CLP*090909*22`.
     Fact {
         file: "inteligenz/Example1.txt",
@@ -477,7 +562,8 @@ const FACTS: &[Fact] = &[
         rejected: 0,
         statuses: &[("1", 73), ("19", 292), ("2", 1), ("22", 8), ("4", 1)],
         carcs: &[
-            "CO-107", "CO-151", "CO-16", "CO-4", "CO-45", "CO-50", "CO-59", "CO-96", "CO-97", "CR-1", "CR-18", "CR-2", "CR-45", "CR-50", "OA-23", "PR-1", "PR-2", "PR-23",
+            "CO-107", "CO-151", "CO-16", "CO-4", "CO-45", "CO-50", "CO-59", "CO-96", "CO-97", "CR-1", "CR-18", "CR-2", "CR-45", "CR-50", "OA-23",
+            "PR-1", "PR-2", "PR-23",
         ],
         balances: false,
     },
@@ -514,7 +600,10 @@ fn amounts_and_adjustments_match_the_files() {
     assert_eq!((c[0].claim_id.as_str(), c[0].billed, c[0].paid, c[0].patient_responsibility), ("5554555444", 800.0, 450.0, Some(300.0)));
     assert_eq!(c[0].adjustments.iter().map(|a| (a.code(), a.amount)).collect::<Vec<_>>(), [("CO-A2".to_string(), 50.0)]);
     assert_eq!((c[0].lines[0].procedure_code.as_str(), c[0].lines[0].billed, c[0].lines[0].paid), ("99211", Some(800.0), Some(500.0)));
-    assert_eq!(c[1].lines[0].adjustments.iter().map(|a| (a.code(), a.amount)).collect::<Vec<_>>(), [("PR-1".to_string(), 600.0), ("CO-45".to_string(), 50.0)]);
+    assert_eq!(
+        c[1].lines[0].adjustments.iter().map(|a| (a.code(), a.amount)).collect::<Vec<_>>(),
+        [("PR-1".to_string(), 600.0), ("CO-45".to_string(), 50.0)]
+    );
     assert_eq!((r.transactions[0].payment_amount, r.transactions[0].payment_date.as_str()), (Some(945.0), "2002-03-14"));
 
     // secondary-payment: a claim with no service lines, and one CAS with two reasons.
@@ -557,7 +646,10 @@ fn amounts_and_adjustments_match_the_files() {
     let r = shared("keironstoddart/united_healthcare_legacy_sample.txt");
     let l = &r.claims().nth(1).unwrap().lines[2];
     assert_eq!((l.procedure_code.as_str(), l.units), ("B4154", 178.0));
-    assert_eq!(l.adjustments.iter().map(|a| (a.code(), a.amount, a.quantity)).collect::<Vec<_>>(), [("PR-2".into(), 5.13, None), ("PR-1".into(), 110.0, None), ("CO-45".into(), 184.32, None)]);
+    assert_eq!(
+        l.adjustments.iter().map(|a| (a.code(), a.amount, a.quantity)).collect::<Vec<_>>(),
+        [("PR-2".into(), 5.13, None), ("PR-1".into(), 110.0, None), ("CO-45".into(), 184.32, None)]
+    );
 
     // blue_cross: no envelope; SVC06 gives the billed code; the third line's amounts are not
     // in SVC02/SVC03.
@@ -590,7 +682,11 @@ fn files_that_do_not_balance_are_reported_at_the_segment() {
     assert_eq!(u.len(), 1, "{}", dump(&r));
     assert_eq!((u[0].at.segment, u[0].at.byte, u[0].at.line, u[0].segment_id.as_str()), (8, 373, 8, "CLP"));
     assert!(u[0].message.contains("off by -499.50"), "{}", u[0]);
-    assert!(r.problems.iter().any(|p| p.at.segment == 18 && p.message.contains("SE01 says 17 segments but the transaction set has 16")), "{}", dump(&r));
+    assert!(
+        r.problems.iter().any(|p| p.at.segment == 18 && p.message.contains("SE01 says 17 segments but the transaction set has 16")),
+        "{}",
+        dump(&r)
+    );
 
     // tertiary: SVC01 is mangled, so the line does not balance; the claim does.
     let r = shared("linuxforhealth/tertiary-payment.835");
@@ -604,7 +700,11 @@ fn files_that_do_not_balance_are_reported_at_the_segment() {
     let u: Vec<(usize, &str)> = problems(&r, rule::UNBALANCED).iter().map(|p| (p.at.segment, p.segment_id.as_str())).collect();
     assert_eq!(u, [(4, "BPR"), (20, "CLP")], "{}", dump(&r));
     assert!(problems(&r, rule::UNBALANCED)[0].message.contains("give 138019.67 (off by 11980.33)"), "{}", dump(&r));
-    assert!(r.problems.iter().any(|p| p.at.segment == 34 && p.message.contains("SE01 says 31 segments but the transaction set has 32")), "{}", dump(&r));
+    assert!(
+        r.problems.iter().any(|p| p.at.segment == 34 && p.message.contains("SE01 says 31 segments but the transaction set has 32")),
+        "{}",
+        dump(&r)
+    );
 
     // blue_cross: the third line cannot be balanced; SE01 says 33 of 32 (no envelope: ST is 1).
     let r = shared("keironstoddart/blue_cross_nc_sample.txt");
@@ -612,14 +712,24 @@ fn files_that_do_not_balance_are_reported_at_the_segment() {
     assert_eq!(u.len(), 1, "{}", dump(&r));
     assert_eq!((u[0].at.segment, u[0].at.byte), (28, 623));
     assert!(u[0].message.contains("SVC02 (charge) is empty"), "{}", u[0]);
-    assert!(r.problems.iter().any(|p| p.at.segment == 32 && p.message.contains("SE01 says 33 segments but the transaction set has 32")), "{}", dump(&r));
+    assert!(
+        r.problems.iter().any(|p| p.at.segment == 32 && p.message.contains("SE01 says 33 segments but the transaction set has 32")),
+        "{}",
+        dump(&r)
+    );
 
     // Example1: BPR02 leaves out the PLB of -1.27.
     let r = shared("inteligenz/Example1.txt");
     let u = problems(&r, rule::UNBALANCED);
     assert_eq!(u.len(), 1, "{}", dump(&r));
     assert_eq!((u[0].at.segment, u[0].segment_id.as_str()), (4, "BPR"));
-    assert!(u[0].message.contains("BPR02 5.75") && u[0].message.contains("off by -1.27") && u[0].message.contains("1 CLP04 or PLB amount(s) could not be read"), "{}", u[0]);
+    assert!(
+        u[0].message.contains("BPR02 5.75")
+            && u[0].message.contains("off by -1.27")
+            && u[0].message.contains("1 CLP04 or PLB amount(s) could not be read"),
+        "{}",
+        u[0]
+    );
 
     // sample_835: the templated claims are rejected at their CAS; the first BPR is off by the
     // PLB of 5.00 and the second set's PLB has no amount.

@@ -14,13 +14,7 @@ fn audit_sample(refdata: Option<PathBuf>) -> AuditResult {
 }
 
 fn audit_file(input: PathBuf, refdata: Option<PathBuf>) -> AuditResult {
-    run_audit(&AuditOptions {
-        inputs: vec![input],
-        rules_dir: repo_root().join("rules"),
-        refdata,
-        ..Default::default()
-    })
-    .unwrap()
+    run_audit(&AuditOptions { inputs: vec![input], rules_dir: repo_root().join("rules"), refdata, ..Default::default() }).unwrap()
 }
 
 fn embedded(html: &str) -> serde_json::Value {
@@ -136,7 +130,11 @@ fn every_shipped_rule_names_a_denial() {
     for r in &set.rules {
         let m = r.meta();
         let d = m.denial.as_ref().unwrap_or_else(|| panic!("{}: no denial block", m.id));
-        assert!(["CO", "PR", "OA", "PI"].contains(&d.group.as_str()) && !d.carc.is_empty() && !d.label.is_empty() && !d.source.is_empty(), "{}: {d:?}", m.id);
+        assert!(
+            ["CO", "PR", "OA", "PI"].contains(&d.group.as_str()) && !d.carc.is_empty() && !d.label.is_empty() && !d.source.is_empty(),
+            "{}: {d:?}",
+            m.id
+        );
     }
 }
 

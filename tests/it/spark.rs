@@ -15,7 +15,8 @@ use polars::prelude::*;
 
 use crate::common::repo_root;
 
-const NEEDS: &str = "needs pyspark and Java 17: set CLAIMLINT_SPARK_PYTHON to a python with integrations/spark/requirements.txt installed (.ci/run does)";
+const NEEDS: &str =
+    "needs pyspark and Java 17: set CLAIMLINT_SPARK_PYTHON to a python with integrations/spark/requirements.txt installed (.ci/run does)";
 
 struct Spark {
     python: PathBuf,
@@ -32,9 +33,7 @@ fn spark() -> Spark {
             "python3".into()
         }
     });
-    let probe = Command::new(&python)
-        .args(["-c", "import os, pyspark, pyarrow, pandas; print(os.path.dirname(pyspark.__file__))"])
-        .output();
+    let probe = Command::new(&python).args(["-c", "import os, pyspark, pyarrow, pandas; print(os.path.dirname(pyspark.__file__))"]).output();
     let home = match probe {
         Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
         Ok(o) => panic!("{} cannot import pyspark, pyarrow and pandas ({}); {NEEDS}", python.display(), String::from_utf8_lossy(&o.stderr).trim()),
@@ -88,11 +87,8 @@ fn single_process(claims: &Path, out: &Path) -> Output {
 
 fn read_findings(path: &Path) -> DataFrame {
     let files: Vec<PathBuf> = if path.is_dir() {
-        let mut parts: Vec<PathBuf> = std::fs::read_dir(path)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .collect();
+        let mut parts: Vec<PathBuf> =
+            std::fs::read_dir(path).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
         parts.sort();
         parts
     } else {
@@ -129,7 +125,8 @@ fn assert_same_audit(single_dir: &Path, single: &Output, spark_dir: &Path, spark
     let expected = read_findings(&single_dir.join("findings.parquet"));
     let got = read_findings(&spark_dir.join("findings.parquet"));
     assert_eq!(got.schema(), expected.schema(), "findings columns differ");
-    let rules = |df: &DataFrame| df.column("rule_id").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect::<std::collections::BTreeSet<_>>();
+    let rules =
+        |df: &DataFrame| df.column("rule_id").unwrap().str().unwrap().iter().flatten().map(str::to_string).collect::<std::collections::BTreeSet<_>>();
     assert!(expected.height() > 200, "{} findings: the batch should give many", expected.height());
     assert!(rules(&expected).iter().any(|r| r.starts_with("FRAUD-")), "no provider findings: {:?}", rules(&expected));
     assert_eq!(got.height(), expected.height(), "finding counts differ; rules: spark {:?} vs {:?}", rules(&got), rules(&expected));
@@ -137,7 +134,11 @@ fn assert_same_audit(single_dir: &Path, single: &Output, spark_dir: &Path, spark
         let (a, b) = (got.column(name).unwrap(), expected.column(name).unwrap());
         if !a.equals_missing(b) {
             let row = (0..a.len()).find(|&i| a.get(i).unwrap() != b.get(i).unwrap()).unwrap_or(0);
-            panic!("column {name} differs, first at sorted row {row}:\nspark:  {:?}\nsingle: {:?}", got.get_row(row).unwrap(), expected.get_row(row).unwrap());
+            panic!(
+                "column {name} differs, first at sorted row {row}:\nspark:  {:?}\nsingle: {:?}",
+                got.get_row(row).unwrap(),
+                expected.get_row(row).unwrap()
+            );
         }
     }
     let providers = |d: &Path| std::fs::read_to_string(d.join("providers.csv")).unwrap();
@@ -218,14 +219,34 @@ impl Cluster {
             logs,
         };
         cluster.daemon_cmd(&[
-            "start", "org.apache.spark.deploy.master.Master", "1", "--host", "127.0.0.1", "--port", &port.to_string(), "--webui-port", &free_port().to_string(),
+            "start",
+            "org.apache.spark.deploy.master.Master",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--webui-port",
+            &free_port().to_string(),
         ]);
         for i in 1..=2 {
             let work = dir.join(format!("worker{i}"));
             std::fs::create_dir_all(&work).unwrap();
             cluster.daemon_cmd(&[
-                "start", "org.apache.spark.deploy.worker.Worker", &i.to_string(), &cluster.url.clone(), "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-                "--webui-port", &free_port().to_string(), "--work-dir", &work.display().to_string(),
+                "start",
+                "org.apache.spark.deploy.worker.Worker",
+                &i.to_string(),
+                &cluster.url.clone(),
+                "--host",
+                "127.0.0.1",
+                "--cores",
+                "1",
+                "--memory",
+                "1g",
+                "--webui-port",
+                &free_port().to_string(),
+                "--work-dir",
+                &work.display().to_string(),
             ]);
             cluster.workers.push(work);
         }
@@ -255,7 +276,12 @@ impl Cluster {
             if registered >= 2 {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "workers did not register within 120 s:\n{}\n{}", self.logs("Master"), self.logs("Worker"));
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "workers did not register within 120 s:\n{}\n{}",
+                self.logs("Master"),
+                self.logs("Worker")
+            );
             std::thread::sleep(Duration::from_millis(500));
         }
     }
@@ -264,9 +290,17 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         for i in 1..=self.workers.len() {
-            let _ = Command::new("bash").arg(&self.daemon).args(["stop", "org.apache.spark.deploy.worker.Worker", &i.to_string()]).envs(self.env.iter().map(|(k, v)| (k, v))).output();
+            let _ = Command::new("bash")
+                .arg(&self.daemon)
+                .args(["stop", "org.apache.spark.deploy.worker.Worker", &i.to_string()])
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .output();
         }
-        let _ = Command::new("bash").arg(&self.daemon).args(["stop", "org.apache.spark.deploy.master.Master", "1"]).envs(self.env.iter().map(|(k, v)| (k, v))).output();
+        let _ = Command::new("bash")
+            .arg(&self.daemon)
+            .args(["stop", "org.apache.spark.deploy.master.Master", "1"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output();
     }
 }
 

@@ -60,13 +60,7 @@ fn assert_claims(b: &X12Batch, expected: &[(&str, f64, &[f64])]) {
 /// A well-formed claim: CLM02 equals the sum of its line charges.
 fn assert_balanced(b: &X12Batch) {
     for c in &b.claims {
-        assert!(
-            close(c.total_charge, c.line_charge_sum),
-            "{}: CLM02 {} != lines {}",
-            c.claim_id,
-            c.total_charge,
-            c.line_charge_sum
-        );
+        assert!(close(c.total_charge, c.line_charge_sum), "{}: CLM02 {} != lines {}", c.claim_id, c.total_charge, c.line_charge_sum);
     }
 }
 
@@ -240,31 +234,19 @@ fn sample_837p_is_valid_and_maps_every_column() {
         assert_eq!(l.type_of_bill, "");
     }
     let procs: Vec<&str> = b.lines.iter().map(|l| l.procedure_code.as_str()).collect();
-    assert_eq!(
-        procs,
-        ["99214", "36415", "80053", "85025", "99213", "93000", "17311", "17312", "99214", "96372", "J1100", "85025"]
-    );
+    assert_eq!(procs, ["99214", "36415", "80053", "85025", "99213", "93000", "17311", "17312", "99214", "96372", "J1100", "85025"]);
 
     let c1 = lines_of(&b, "LFM24001");
-    assert_eq!(
-        (c1[0].patient_id.as_str(), c1[0].patient_birth_date.as_str(), c1[0].patient_sex.as_str()),
-        ("ACM100200301", "1958-03-14", "F")
-    );
+    assert_eq!((c1[0].patient_id.as_str(), c1[0].patient_birth_date.as_str(), c1[0].patient_sex.as_str()), ("ACM100200301", "1958-03-14", "F"));
     assert_eq!((c1[0].dx_1.as_str(), c1[0].dx_2.as_str(), c1[0].dx_3.as_str()), ("E119", "I10", ""));
     assert_eq!(c1[0].dx_pointers, "12");
     assert_eq!(c1[0].rendering_npi, "1293847566", "2310B rendering provider");
     assert_eq!(c1[0].provider_specialty, "207Q00000X");
-    assert_eq!(
-        (c1[3].line_number, c1[3].service_date_from.as_str(), c1[3].service_date_to.as_str()),
-        (4, "2025-03-03", "2025-03-03")
-    );
+    assert_eq!((c1[3].line_number, c1[3].service_date_from.as_str(), c1[3].service_date_to.as_str()), (4, "2025-03-03", "2025-03-03"));
 
     // The dependent spouse (2000C) is the patient; her id is the subscriber's member id.
     let c2 = lines_of(&b, "LFM24002");
-    assert_eq!(
-        (c2[0].patient_id.as_str(), c2[0].patient_birth_date.as_str(), c2[0].patient_sex.as_str()),
-        ("ACM100455102", "1979-02-11", "F")
-    );
+    assert_eq!((c2[0].patient_id.as_str(), c2[0].patient_birth_date.as_str(), c2[0].patient_sex.as_str()), ("ACM100455102", "1979-02-11", "F"));
     assert_eq!((c2[0].modifier_1.as_str(), c2[0].dx_1.as_str(), c2[0].dx_2.as_str()), ("25", "I10", "Z0000"));
 
     // Line-level 2420A overrides; REF*G1 gives the prior authorization.
@@ -316,9 +298,7 @@ fn custom_delimiters_are_taken_from_each_isa() {
     let pipes = Env { element: '|', component: '>', repetition: '!', terminator: "'" };
     let controls = Env { element: '\u{1D}', component: '\u{1F}', repetition: '\u{1E}', terminator: "\u{1C}" };
     let tilde_element = Env { element: '~', component: '^', repetition: '{', terminator: "_\r\n" };
-    for (what, env) in
-        [("pipes", pipes), ("control characters", controls), ("tilde as element separator", tilde_element)]
-    {
+    for (what, env) in [("pipes", pipes), ("control characters", controls), ("tilde as element separator", tilde_element)] {
         let text = env.interchange(1, &[(P5010, body.clone())]);
         assert!(!text.contains('*'), "{what}: delimiters were not translated");
         let b = parse_ok(text.as_bytes(), what);
@@ -357,11 +337,7 @@ fn a_broken_claim_is_reported_and_the_good_ones_are_kept() {
 
 #[test]
 fn claim_level_structure_faults_reject_only_that_claim() {
-    let mut body = professional(&[
-        ("A", &[("99213", "80.00", "1")]),
-        ("B", &[("99213", "80.00", "1")]),
-        ("C", &[("99213", "80.00", "1")]),
-    ]);
+    let mut body = professional(&[("A", &[("99213", "80.00", "1")]), ("B", &[("99213", "80.00", "1")]), ("C", &[("99213", "80.00", "1")])]);
     // B: a second rendering provider loop (2310B may occur once) and a segment the claim loop cannot hold.
     let clm_b = body.iter().position(|s| s.starts_with("CLM*B*")).expect("claim B");
     body.insert(clm_b + 2, "NM1*82*1*ONE*DOC****XX*1293847566".into());
@@ -448,10 +424,7 @@ fn institutional_claims_map_type_of_bill_procedures_and_providers() {
         assert_eq!(l.claim_type, "institutional");
         assert_eq!(l.type_of_bill, "131");
         assert_eq!(l.place_of_service, "", "institutional claims carry no place of service");
-        assert_eq!(
-            (l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()),
-            ("SUBSCRIBER9", "2001-07-04", "F")
-        );
+        assert_eq!((l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()), ("SUBSCRIBER9", "2001-07-04", "F"));
         assert_eq!(l.patient_death_date, "2025-03-20");
         assert_eq!(l.payer_id, "PAYER2");
         assert_eq!(l.received_date, "2025-03-05");
@@ -466,11 +439,7 @@ fn institutional_claims_map_type_of_bill_procedures_and_providers() {
     assert_eq!((l1.rendering_npi.as_str(), l1.provider_specialty.as_str()), ("1293847566", "207X00000X"), "attending");
     assert_eq!(l1.prior_auth_number, "CLAIMAUTH");
     assert_eq!((l2.service_date_from.as_str(), l2.service_date_to.as_str()), ("2025-03-02", "2025-03-02"));
-    assert_eq!(
-        (l2.rendering_npi.as_str(), l2.provider_specialty.as_str()),
-        ("1982736450", "207P00000X"),
-        "line rendering"
-    );
+    assert_eq!((l2.rendering_npi.as_str(), l2.provider_specialty.as_str()), ("1982736450", "207P00000X"), "line rendering");
     assert_eq!(l2.prior_auth_number, "LINEAUTH");
     assert!(close(l2.units, 2.0));
 }
@@ -753,52 +722,21 @@ fn every_corpus_file_has_an_asserted_outcome() {
 }
 
 /// (file, version, claims as (id, CLM02, line charges), warnings as (segment, text)).
-type Good =
-    (&'static str, &'static str, &'static [(&'static str, f64, &'static [f64])], &'static [(usize, &'static str)]);
+type Good = (&'static str, &'static str, &'static [(&'static str, f64, &'static [f64])], &'static [(usize, &'static str)]);
 
 const REPAIRED: &str = "uses '>' as component separator but ISA16 declares ':'";
 
 const LFH_5010: &[Good] = &[
     ("linuxforhealth/demo.837", P5010, &[("26463774", 100.0, &[40.0, 15.0, 35.0, 10.0])], &[]),
     ("linuxforhealth/demo.837i", I5010, &[("756048Q", 89.93, &[13.39, 76.54])], &[]),
-    (
-        "linuxforhealth/837_005010X222A2/demo.ambulance.example5.837",
-        P5010,
-        &[("051068", 766.50, &[700.00, 8.20, 46.00, 12.30])],
-        &[],
-    ),
+    ("linuxforhealth/837_005010X222A2/demo.ambulance.example5.837", P5010, &[("051068", 766.50, &[700.00, 8.20, 46.00, 12.30])], &[]),
     ("linuxforhealth/837_005010X222A2/demo.autoaccident.837", P5010, &[("900000032", 185.0, &[150.0, 35.0])], &[]),
-    (
-        "linuxforhealth/837_005010X222A2/demo.cob.2ndary.example4.837",
-        P5010,
-        &[("125WILL", 145.50, &[145.50])],
-        &[(21, REPAIRED)],
-    ),
-    (
-        "linuxforhealth/837_005010X222A2/demo.cob.example3.A.837",
-        P5010,
-        &[("26407789", 79.04, &[43.00, 15.00, 21.04])],
-        &[],
-    ),
-    (
-        "linuxforhealth/837_005010X222A2/demo.cob.example3.B.837",
-        P5010,
-        &[("26407789", 79.04, &[43.00, 15.00, 21.04])],
-        &[],
-    ),
-    (
-        "linuxforhealth/837_005010X222A2/demo.cob.example3.C.837",
-        P5010,
-        &[("26407789", 79.04, &[43.00, 15.00, 21.04])],
-        &[],
-    ),
+    ("linuxforhealth/837_005010X222A2/demo.cob.2ndary.example4.837", P5010, &[("125WILL", 145.50, &[145.50])], &[(21, REPAIRED)]),
+    ("linuxforhealth/837_005010X222A2/demo.cob.example3.A.837", P5010, &[("26407789", 79.04, &[43.00, 15.00, 21.04])], &[]),
+    ("linuxforhealth/837_005010X222A2/demo.cob.example3.B.837", P5010, &[("26407789", 79.04, &[43.00, 15.00, 21.04])], &[]),
+    ("linuxforhealth/837_005010X222A2/demo.cob.example3.C.837", P5010, &[("26407789", 79.04, &[43.00, 15.00, 21.04])], &[]),
     ("linuxforhealth/837_005010X222A2/demo.cob.example4.837", P5010, &[("101KEN6055", 120.0, &[120.0])], &[]),
-    (
-        "linuxforhealth/837_005010X222A2/demo.drug.example10.1.837",
-        P5010,
-        &[("CLMNO12345", 103.37, &[50.00, 53.37])],
-        &[],
-    ),
+    ("linuxforhealth/837_005010X222A2/demo.drug.example10.1.837", P5010, &[("CLMNO12345", 103.37, &[50.00, 53.37])], &[]),
     (
         "linuxforhealth/837_005010X222A2/demo.drug.example10.2.837",
         P5010,
@@ -811,25 +749,10 @@ const LFH_5010: &[Good] = &[
         &[("CLMNO12345", 2232.93, &[1400.00, 682.50, 15.12, 67.69, 57.12, 10.50])],
         &[],
     ),
-    (
-        "linuxforhealth/837_005010X222A2/demo.example1.837",
-        P5010,
-        &[("26463774", 100.0, &[40.0, 15.0, 35.0, 10.0])],
-        &[],
-    ),
-    (
-        "linuxforhealth/837_005010X222A2/demo.example11.837",
-        P5010,
-        &[("ABC123-RI", 28.75, &[25.00, 3.75])],
-        &[(21, REPAIRED)],
-    ),
+    ("linuxforhealth/837_005010X222A2/demo.example1.837", P5010, &[("26463774", 100.0, &[40.0, 15.0, 35.0, 10.0])], &[]),
+    ("linuxforhealth/837_005010X222A2/demo.example11.837", P5010, &[("ABC123-RI", 28.75, &[25.00, 3.75])], &[(21, REPAIRED)]),
     ("linuxforhealth/837_005010X222A2/demo.example12.837", P5010, &[("TS234H3", 252.71, &[252.71])], &[(26, REPAIRED)]),
-    (
-        "linuxforhealth/837_005010X222A2/demo.example2.837",
-        P5010,
-        &[("26462967", 100.0, &[40.0, 15.0, 35.0, 10.0])],
-        &[],
-    ),
+    ("linuxforhealth/837_005010X222A2/demo.example2.837", P5010, &[("26462967", 100.0, &[40.0, 15.0, 35.0, 10.0])], &[]),
     ("linuxforhealth/837_005010X222A2/demo.example6.837", P5010, &[("125WILL", 145.50, &[145.50])], &[(21, REPAIRED)]),
     ("linuxforhealth/837_005010X222A2/demo.example7.837", P5010, &[("R03996273 #01", 520.24, &[461.10, 59.14])], &[]),
     ("linuxforhealth/837_005010X222A2/demo.example8.837", P5010, &[("SMI123", 75.0, &[75.0])], &[]),
@@ -840,18 +763,8 @@ const LFH_5010: &[Good] = &[
         &[(20, REPAIRED), (29, "SV107 pointer '1.00' on line 1 is not a whole number; read as 1")],
     ),
     ("linuxforhealth/837_005010X223A3/institutional-claim.837i", I5010, &[("756048Q", 89.93, &[13.39, 76.54])], &[]),
-    (
-        "linuxforhealth/837_005010X223A3/out-of-network-repriced-claim.837i",
-        I5010,
-        &[("W392-49141", 14.84, &[14.84])],
-        &[(20, REPAIRED)],
-    ),
-    (
-        "linuxforhealth/837_005010X223A3/ppo-repriced-claim.837i",
-        I5010,
-        &[("456DFH43", 237.50, &[178.00, 59.50])],
-        &[(26, REPAIRED)],
-    ),
+    ("linuxforhealth/837_005010X223A3/out-of-network-repriced-claim.837i", I5010, &[("W392-49141", 14.84, &[14.84])], &[(20, REPAIRED)]),
+    ("linuxforhealth/837_005010X223A3/ppo-repriced-claim.837i", I5010, &[("456DFH43", 237.50, &[178.00, 59.50])], &[(26, REPAIRED)]),
     (
         "linuxforhealth/837_005010X223A3/two-claims-single-provider.837i",
         I5010,
@@ -885,14 +798,8 @@ fn linuxforhealth_professional_field_mapping() {
     // Patient in 2000C (no id of its own), ICD-9 BK/BF, no rendering loop: billing renders.
     let b = parse_ok(&shared("linuxforhealth/demo.837"), "demo.837");
     let l = &b.lines[0];
-    assert_eq!(
-        (l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()),
-        ("JS00111223333", "1973-05-01", "M")
-    );
-    assert_eq!(
-        (l.billing_npi.as_str(), l.rendering_npi.as_str(), l.provider_specialty.as_str()),
-        ("1912301953", "1912301953", "203BF0100Y")
-    );
+    assert_eq!((l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()), ("JS00111223333", "1973-05-01", "M"));
+    assert_eq!((l.billing_npi.as_str(), l.rendering_npi.as_str(), l.provider_specialty.as_str()), ("1912301953", "1912301953", "203BF0100Y"));
     assert_eq!((l.payer_id.as_str(), l.dx_1.as_str(), l.dx_2.as_str()), ("999996666", "0340", "V7389"));
     let pointers: Vec<&str> = b.lines.iter().map(|l| l.dx_pointers.as_str()).collect();
     assert_eq!(pointers, ["1", "1", "2", "2"]);
@@ -911,11 +818,7 @@ fn linuxforhealth_professional_field_mapping() {
     for (file, payer) in [("A", "999996666"), ("B", "567890"), ("C", "567890")] {
         let b = parse_ok(&shared(&format!("linuxforhealth/837_005010X222A2/demo.cob.example3.{file}.837")), file);
         for l in &b.lines {
-            assert_eq!(
-                (l.rendering_npi.as_str(), l.provider_specialty.as_str()),
-                ("1999996666", "204C00000X"),
-                "{file}"
-            );
+            assert_eq!((l.rendering_npi.as_str(), l.provider_specialty.as_str()), ("1999996666", "204C00000X"), "{file}");
             assert_eq!(l.payer_id, payer, "{file}");
             assert_eq!(l.dx(), ["4779", "2724", "2780", "53081", "", "", "", "", "", "", "", ""]);
         }
@@ -925,22 +828,15 @@ fn linuxforhealth_professional_field_mapping() {
 
     // Composites written with '>' are read after the repair.
     let b = parse_ok(&shared("linuxforhealth/837_005010X222A2/demo.example11.837"), "example11");
-    let l: Vec<(&str, &str, &str)> =
-        b.lines.iter().map(|l| (l.procedure_code.as_str(), l.modifier_1.as_str(), l.dx_pointers.as_str())).collect();
+    let l: Vec<(&str, &str, &str)> = b.lines.iter().map(|l| (l.procedure_code.as_str(), l.modifier_1.as_str(), l.dx_pointers.as_str())).collect();
     assert_eq!(l, [("E0570", "RR", "12"), ("A7003", "NU", "1")]);
-    assert_eq!(
-        (b.lines[0].dx_1.as_str(), b.lines[0].dx_2.as_str(), b.lines[0].rendering_npi.as_str()),
-        ("496", "25000", "1122334455")
-    );
+    assert_eq!((b.lines[0].dx_1.as_str(), b.lines[0].dx_2.as_str(), b.lines[0].rendering_npi.as_str()), ("496", "25000", "1122334455"));
 
     let b = parse_ok(&shared("linuxforhealth/837_005010X222A2/demo.example9.837"), "example9");
     let l = &b.lines[0];
     assert_eq!([&l.procedure_code, &l.modifier_1, &l.modifier_2, &l.modifier_3], ["00142", "QK", "QS", "P1"]);
     assert!(close(l.units, 61.0));
-    assert_eq!(
-        (l.place_of_service.as_str(), l.dx_pointers.as_str(), l.rendering_npi.as_str()),
-        ("22", "1", "5678912345")
-    );
+    assert_eq!((l.place_of_service.as_str(), l.dx_pointers.as_str(), l.rendering_npi.as_str()), ("22", "1", "5678912345"));
 
     // SV105 POS, RD8 ranges, units; the ordering provider (2420E NM1*DK) is not the renderer.
     let b = parse_ok(&shared("linuxforhealth/837_005010X222A2/demo.drug.example10.3.837"), "drug3");
@@ -949,10 +845,7 @@ fn linuxforhealth_professional_field_mapping() {
     let codes: Vec<&str> = b.lines.iter().map(|l| l.procedure_code.as_str()).collect();
     assert_eq!(codes, ["S9500", "J0696", "J7051", "J3490", "J3490", "J3490"]);
     for l in &b.lines {
-        assert_eq!(
-            (l.service_date_from.as_str(), l.service_date_to.as_str(), l.place_of_service.as_str()),
-            ("2004-02-01", "2004-02-07", "12")
-        );
+        assert_eq!((l.service_date_from.as_str(), l.service_date_to.as_str(), l.place_of_service.as_str()), ("2004-02-01", "2004-02-07", "12"));
         assert_eq!(l.rendering_npi, "1234567893");
     }
 
@@ -973,15 +866,9 @@ fn linuxforhealth_institutional_field_mapping() {
     assert!(close(l2.units, 3.0));
     // The attending NM1*71 has no NPI, so the billing provider stands in; 2010BB is the payer,
     // not the secondary payer of loop 2330B.
-    assert_eq!(
-        (l1.rendering_npi.as_str(), l1.billing_npi.as_str(), l1.payer_id.as_str()),
-        ("9876540809", "9876540809", "00435")
-    );
+    assert_eq!((l1.rendering_npi.as_str(), l1.billing_npi.as_str(), l1.payer_id.as_str()), ("9876540809", "9876540809", "00435"));
     assert_eq!(l1.dx(), ["3669", "4019", "79431", "", "", "", "", "", "", "", "", ""]);
-    assert_eq!(
-        (l1.patient_id.as_str(), l1.patient_birth_date.as_str(), l1.service_date_from.as_str()),
-        ("030005074A", "1926-11-11", "1996-09-11")
-    );
+    assert_eq!((l1.patient_id.as_str(), l1.patient_birth_date.as_str(), l1.service_date_from.as_str()), ("030005074A", "1926-11-11", "1996-09-11"));
 
     let b = parse_ok(&shared("linuxforhealth/837_005010X223A3/two-claims-single-provider.837i"), "two-claims");
     let second = lines_of(&b, "756049Q");
@@ -992,15 +879,9 @@ fn linuxforhealth_institutional_field_mapping() {
     // Dependent patient in 2000C; BH occurrence codes are not diagnoses.
     let b = parse_ok(&shared("linuxforhealth/837_005010X223A3/ppo-repriced-claim.837i"), "ppo");
     let l = &b.lines[0];
-    assert_eq!(
-        (l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()),
-        ("345U8423H", "1998-08-20", "F")
-    );
+    assert_eq!((l.patient_id.as_str(), l.patient_birth_date.as_str(), l.patient_sex.as_str()), ("345U8423H", "1998-08-20", "F"));
     assert_eq!((l.dx_1.as_str(), l.dx_2.as_str(), l.dx_3.as_str()), ("38181", "38900", ""));
-    assert_eq!(
-        (l.rendering_npi.as_str(), l.type_of_bill.as_str(), l.procedure_code.as_str()),
-        ("5544332211", "131", "92557")
-    );
+    assert_eq!((l.rendering_npi.as_str(), l.type_of_bill.as_str(), l.procedure_code.as_str()), ("5544332211", "131", "92557"));
 }
 
 #[test]
@@ -1035,7 +916,6 @@ fn imsweb_acknowledgments_and_unreadable_files_are_refused() {
     assert_eq!((e.segment_number, e.byte_offset), (1, 0));
     assert!(e.message.contains("ISA02") && e.message.contains("9 characters"), "{e}");
     assert!(e.expected.contains("exactly 10"), "{e}");
-
 }
 
 #[test]
@@ -1063,12 +943,7 @@ fn ims(file: &str) -> X12Batch {
     let b = parse_ok(&shared(&format!("imsweb/{file}")), file);
     assert_eq!(b.version, "005010X222A1");
     for c in &b.claims {
-        assert_warning(
-            &b,
-            Some(&c.claim_id),
-            c.segment_number,
-            "CLM02 total charge 500.00 does not equal the sum of the line charges 12.25",
-        );
+        assert_warning(&b, Some(&c.claim_id), c.segment_number, "CLM02 total charge 500.00 does not equal the sum of the line charges 12.25");
     }
     b
 }
@@ -1085,16 +960,10 @@ fn imsweb_valid_files() {
         assert_eq!((l1.dx_1.as_str(), l1.dx_2.as_str(), l1.dx_3.as_str()), ("8901", "87200", "5559"));
         assert_eq!((l2.dx_1.as_str(), l2.dx_2.as_str(), l2.dx_3.as_str()), ("1987", "4134", "5559"));
         assert_warning(&b, Some("A37YH556"), 23, "HI writes qualifier and code as separate elements");
-        assert_eq!(
-            (l1.procedure_code.as_str(), l1.modifier_1.as_str(), l1.place_of_service.as_str()),
-            ("99211", "25", "11")
-        );
+        assert_eq!((l1.procedure_code.as_str(), l1.modifier_1.as_str(), l1.place_of_service.as_str()), ("99211", "25", "11"));
         assert_eq!((l2.procedure_code.as_str(), l2.dx_pointers.as_str(), l2.line_number), ("478331", "123", 2));
         assert_eq!((l1.service_date_from.as_str(), l1.service_date_to.as_str()), ("2005-03-14", "2005-03-25"));
-        assert_eq!(
-            (l1.billing_npi.as_str(), l1.payer_id.as_str(), l1.patient_id.as_str()),
-            ("1234567890", "11122333", "123456")
-        );
+        assert_eq!((l1.billing_npi.as_str(), l1.payer_id.as_str(), l1.patient_id.as_str()), ("1234567890", "11122333", "123456"));
         // No DMG anywhere: demographics are unknown and said so.
         assert_eq!((l1.patient_birth_date.as_str(), l1.patient_sex.as_str()), ("", ""));
         assert_warning(&b, Some("A37YH556"), 18, "demographics (DMG in 2010BA) are missing");
@@ -1120,10 +989,7 @@ fn imsweb_valid_files() {
     assert_claims(&b, &[("A37YH556", IMS_TOTAL, IMS_LINE)]);
     assert_errors(&b, &[]);
     let l = &b.lines[0];
-    assert_eq!(
-        (l.patient_birth_date.as_str(), l.patient_sex.as_str(), l.dx_1.as_str(), l.dx_2.as_str()),
-        ("1961-11-24", "M", "1739", "")
-    );
+    assert_eq!((l.patient_birth_date.as_str(), l.patient_sex.as_str(), l.dx_1.as_str(), l.dx_2.as_str()), ("1961-11-24", "M", "1739", ""));
     assert_eq!((l.service_date_from.as_str(), l.service_date_to.as_str()), ("2020-05-24", "2020-05-28"));
     assert!(close(l.units, 5.0));
     assert_warning(&b, Some("A37YH556"), 29, "SV107 on line 1 points to diagnosis 2, but the claim has 1");
@@ -1133,10 +999,7 @@ fn imsweb_valid_files() {
     assert_claims(&b, &[("A37YH556", IMS_TOTAL, IMS_LINE)]);
     assert_errors(&b, &[]);
     let l = &b.lines[0];
-    assert_eq!(
-        (l.rendering_npi.as_str(), l.provider_specialty.as_str(), l.dx_pointers.as_str()),
-        ("058895", "2420A", "123")
-    );
+    assert_eq!((l.rendering_npi.as_str(), l.provider_specialty.as_str(), l.dx_pointers.as_str()), ("058895", "2420A", "123"));
     assert_warning(&b, None, 35, "SE01 says 25 segments but the transaction set has 33");
 }
 
@@ -1161,12 +1024,7 @@ fn imsweb_envelopes_with_several_interchanges_or_transactions() {
     let b = ims("x12_multiple_st.txt");
     assert_claims(
         &b,
-        &[
-            ("A37YH556", IMS_TOTAL, IMS_LINE),
-            ("A37YH667", IMS_TOTAL, IMS_LINE),
-            ("A37YH556", IMS_TOTAL, IMS_LINE),
-            ("A37YH667", IMS_TOTAL, IMS_LINE),
-        ],
+        &[("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH667", IMS_TOTAL, IMS_LINE), ("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH667", IMS_TOTAL, IMS_LINE)],
     );
     let segs: Vec<usize> = b.claims.iter().map(|c| c.segment_number).collect();
     assert_eq!(segs, [22, 31, 56, 65]);
@@ -1216,13 +1074,7 @@ fn imsweb_broken_claims_are_rejected_one_by_one() {
     // NM1*40 lacks NM102; the second claim lacks CLM05.
     let b = ims("x12_missing_elements.txt");
     assert_claims(&b, &[("A37YH556", IMS_TOTAL, IMS_LINE)]);
-    assert_errors(
-        &b,
-        &[
-            ("A37YH667", 31, "CLM05-1 (place of service) is missing"),
-            ("A37YH667", 31, "CLM05-3 (claim frequency code) is missing"),
-        ],
-    );
+    assert_errors(&b, &[("A37YH667", 31, "CLM05-1 (place of service) is missing"), ("A37YH667", 31, "CLM05-3 (claim frequency code) is missing")]);
     assert_warning(&b, None, 7, "NM102 (entity type qualifier) is missing in NM1*40");
 
     // The first subscriber HL has no NM1*IL.
@@ -1233,10 +1085,7 @@ fn imsweb_broken_claims_are_rejected_one_by_one() {
 
     // Claims 2 and 5 have SV1 without LX.
     let b = ims("x12_missing_required_loops_mult_repeats.txt");
-    assert_claims(
-        &b,
-        &[("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH556", IMS_TOTAL, IMS_LINE)],
-    );
+    assert_claims(&b, &[("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH556", IMS_TOTAL, IMS_LINE), ("A37YH556", IMS_TOTAL, IMS_LINE)]);
     let segs: Vec<usize> = b.claims.iter().map(|c| c.segment_number).collect();
     assert_eq!(segs, [22, 39, 48]);
     assert_errors(

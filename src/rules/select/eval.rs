@@ -159,8 +159,12 @@ fn leaf_rows(sel: &Selector, cx: &SelectCtx) -> Vec<bool> {
 /// The records of the rule's scope that the selector selects, as a mask over records.
 fn records(sel: &Selector, cx: &SelectCtx, scope: Scope) -> Vec<bool> {
     match sel {
-        Selector::All(items) => items.iter().map(|s| records(s, cx, scope)).reduce(|a, b| and(a, &b)).unwrap_or_else(|| vec![true; count(cx.batch, scope)]),
-        Selector::Any(items) => items.iter().map(|s| records(s, cx, scope)).reduce(|a, b| or(a, &b)).unwrap_or_else(|| vec![false; count(cx.batch, scope)]),
+        Selector::All(items) => {
+            items.iter().map(|s| records(s, cx, scope)).reduce(|a, b| and(a, &b)).unwrap_or_else(|| vec![true; count(cx.batch, scope)])
+        }
+        Selector::Any(items) => {
+            items.iter().map(|s| records(s, cx, scope)).reduce(|a, b| or(a, &b)).unwrap_or_else(|| vec![false; count(cx.batch, scope)])
+        }
         leaf => lift(&leaf_rows(leaf, cx), cx, scope),
     }
 }

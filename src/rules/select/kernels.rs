@@ -204,9 +204,7 @@ impl KernelCache {
     fn icd(&self, batch: &Batch, rd: &RefData) -> &DayTable<IcdStatus> {
         self.icd.get_or_init(|| {
             let dx = self.dx(batch);
-            DayTable::build(dx.len(), |mark| self.mark_claim_dx(batch, mark), |id, d| {
-                rd.icd10_status(dx.code(batch, id), from_days(d))
-            })
+            DayTable::build(dx.len(), |mark| self.mark_claim_dx(batch, mark), |id, d| rd.icd10_status(dx.code(batch, id), from_days(d)))
         })
     }
 
@@ -267,9 +265,11 @@ impl KernelCache {
 
     fn mue(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<(u32, u8)>> {
         self.mue.get_or_init(|| {
-            DayTable::build(Self::codes(batch), |mark| Self::mark_line_codes(batch, mark), |id, d| {
-                rd.mue(procedure_code(batch, id), from_days(d)).map(|e| (e.units, e.mai))
-            })
+            DayTable::build(
+                Self::codes(batch),
+                |mark| Self::mark_line_codes(batch, mark),
+                |id, d| rd.mue(procedure_code(batch, id), from_days(d)).map(|e| (e.units, e.mai)),
+            )
         })
     }
 
@@ -284,10 +284,14 @@ impl KernelCache {
     fn addon(&self, batch: &Batch, rd: &RefData) -> &DayTable<Option<Arc<AddOnEdit>>> {
         let addon_codes = self.addon_codes(batch, rd);
         self.addon.get_or_init(|| {
-            let mark_addons = |mark: &(dyn Fn(u32, i32) + Sync)| Self::mark_line_codes(batch, &|id, d| if addon_codes[id as usize] { mark(id, d) });
-            DayTable::build(Self::codes(batch), mark_addons, |id, d| {
-                rd.addon(procedure_code(batch, id), from_days(d)).map(Arc::new)
-            })
+            let mark_addons = |mark: &(dyn Fn(u32, i32) + Sync)| {
+                Self::mark_line_codes(batch, &|id, d| {
+                    if addon_codes[id as usize] {
+                        mark(id, d)
+                    }
+                })
+            };
+            DayTable::build(Self::codes(batch), mark_addons, |id, d| rd.addon(procedure_code(batch, id), from_days(d)).map(Arc::new))
         })
     }
 }
@@ -308,47 +312,50 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             }
             let (packed, column1) = cache.ptp_codes(batch, rd);
             per_group(cx, &batch.patient_days, |rows, out| {
-            let code = |r: u32| batch.text_id(col::PROCEDURE_CODE, r as usize) as usize;
-            if rows.len() < 2 || !rows.iter().any(|&r| column1[code(r)]) {
-                return;
-            }
-            let anchor = rows[0] as usize;
-            let Some(day) = day_of(rows[0]) else { return };
-            let codes: Vec<Option<u32>> = rows.iter().map(|&r| packed[code(r)]).collect();
-            let mut hits = Vec::new();
-            rd.ptp_packed_hit_indicators(&codes, day, &mut hits);
-            if hits.is_empty() {
-                return;
-            }
-            // Modifier indicator 1 pairs are bypassed by a listed modifier on either line, with the
-            // list in force for the record's first line (as the script sees it).
-            let modifiers: Vec<String> = bypass.as_deref().and_then(|p| cx.param(anchor, p)).map(param_strings).unwrap_or_default();
-            let bypassed = |r: u32| {
-                col::MODIFIERS.iter().any(|&m| {
-                    let v = batch.text(m, r as usize);
-                    !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v))
-                })
-            };
-            // One bypass per column 2 line, named by the first listed modifier on it, else on its
-            // column 1 line (as FED-NCCI-PTP's script records them).
-            let reason = |r: u32| {
-                col::MODIFIERS.iter().map(|&m| batch.text(m, r as usize)).find(|v| !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v)))
-            };
-            let mut bypass_lines: Vec<(u32, &str)> = Vec::new();
-            for (i, j, indicator) in hits {
-                let (c1, c2) = (rows[i], rows[j]);
-                if indicator == 1 && (bypassed(c1) || bypassed(c2)) {
-                    if !bypass_lines.iter().any(|(r, _)| *r == c2) {
-                        bypass_lines.push((c2, reason(c2).or_else(|| reason(c1)).unwrap_or("")));
-                    }
-                    continue;
+                let code = |r: u32| batch.text_id(col::PROCEDURE_CODE, r as usize) as usize;
+                if rows.len() < 2 || !rows.iter().any(|&r| column1[code(r)]) {
+                    return;
                 }
-                out.push(c2);
-            }
-            if !bypass_lines.is_empty() {
-                let mut sink = cx.bypasses.lock().expect("bypass list");
-                sink.extend(bypass_lines.into_iter().map(|(row, m)| crate::rules::context::RawBypass { row, reason: m.into() }));
-            }
+                let anchor = rows[0] as usize;
+                let Some(day) = day_of(rows[0]) else { return };
+                let codes: Vec<Option<u32>> = rows.iter().map(|&r| packed[code(r)]).collect();
+                let mut hits = Vec::new();
+                rd.ptp_packed_hit_indicators(&codes, day, &mut hits);
+                if hits.is_empty() {
+                    return;
+                }
+                // Modifier indicator 1 pairs are bypassed by a listed modifier on either line, with the
+                // list in force for the record's first line (as the script sees it).
+                let modifiers: Vec<String> = bypass.as_deref().and_then(|p| cx.param(anchor, p)).map(param_strings).unwrap_or_default();
+                let bypassed = |r: u32| {
+                    col::MODIFIERS.iter().any(|&m| {
+                        let v = batch.text(m, r as usize);
+                        !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v))
+                    })
+                };
+                // One bypass per column 2 line, named by the first listed modifier on it, else on its
+                // column 1 line (as FED-NCCI-PTP's script records them).
+                let reason = |r: u32| {
+                    col::MODIFIERS
+                        .iter()
+                        .map(|&m| batch.text(m, r as usize))
+                        .find(|v| !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v)))
+                };
+                let mut bypass_lines: Vec<(u32, &str)> = Vec::new();
+                for (i, j, indicator) in hits {
+                    let (c1, c2) = (rows[i], rows[j]);
+                    if indicator == 1 && (bypassed(c1) || bypassed(c2)) {
+                        if !bypass_lines.iter().any(|(r, _)| *r == c2) {
+                            bypass_lines.push((c2, reason(c2).or_else(|| reason(c1)).unwrap_or("")));
+                        }
+                        continue;
+                    }
+                    out.push(c2);
+                }
+                if !bypass_lines.is_empty() {
+                    let mut sink = cx.bypasses.lock().expect("bypass list");
+                    sink.extend(bypass_lines.into_iter().map(|(row, m)| crate::rules::context::RawBypass { row, reason: m.into() }));
+                }
             })
         }
         Kernel::Mue => {

@@ -38,7 +38,10 @@ pub enum CodeSet {
     Range(String, String),
     /// A parameter: a list of codes, a map keyed by code, or a list of maps whose `key` field is
     /// the code. Every payer pack's value counts.
-    Param { name: String, key: Option<String> },
+    Param {
+        name: String,
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,16 +106,27 @@ pub enum Kernel {
 pub enum Selector {
     All(Vec<Selector>),
     Any(Vec<Selector>),
-    Codes { columns: Vec<usize>, set: CodeSet },
+    Codes {
+        columns: Vec<usize>,
+        set: CodeSet,
+    },
     /// Every listed column has a value.
     Present(Vec<usize>),
     /// At least one listed column is blank.
     Blank(Vec<usize>),
     Payers(Vec<String>),
     ClaimType(String),
-    Compare { column: usize, cmp: Cmp, value: Threshold },
+    Compare {
+        column: usize,
+        cmp: Cmp,
+        value: Threshold,
+    },
     /// `to` − `from` in days is more than the threshold (both dates present).
-    DaysBetween { from: usize, to: usize, more_than: Threshold },
+    DaysBetween {
+        from: usize,
+        to: usize,
+        more_than: Threshold,
+    },
     /// The parameter resolves to a value for the line's payer and date.
     HasParam(String),
     Kernel(Kernel),
@@ -150,7 +164,9 @@ type Err = String;
 fn column_list(v: &Value, what: &str) -> Result<Vec<usize>, Err> {
     let names: Vec<&str> = match v {
         Value::String(s) => vec![s.as_str()],
-        Value::Sequence(items) => items.iter().map(|i| i.as_str().ok_or_else(|| format!("{what}: expected column names"))).collect::<Result<_, _>>()?,
+        Value::Sequence(items) => {
+            items.iter().map(|i| i.as_str().ok_or_else(|| format!("{what}: expected column names"))).collect::<Result<_, _>>()?
+        }
         _ => return Err(format!("{what}: expected a column name or a list of them")),
     };
     let mut out = Vec::new();
@@ -158,9 +174,11 @@ fn column_list(v: &Value, what: &str) -> Result<Vec<usize>, Err> {
         match n {
             "modifiers" => out.extend(col::MODIFIERS),
             "dx" => out.extend(col::DX),
-            other => out.push(crate::schema::column(other).map(|_| crate::batch::col_index(other)).ok_or_else(|| {
-                format!("{what}: `{other}` is not a canonical column (see `claimlint schema`)")
-            })?),
+            other => out.push(
+                crate::schema::column(other)
+                    .map(|_| crate::batch::col_index(other))
+                    .ok_or_else(|| format!("{what}: `{other}` is not a canonical column (see `claimlint schema`)"))?,
+            ),
         }
     }
     Ok(out)
