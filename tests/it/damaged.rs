@@ -38,7 +38,7 @@ fn rows(loaded: &LoadedClaims) -> Vec<u32> {
     loaded.batch.source_row.clone()
 }
 
-fn csv_issues<'a>(loaded: &'a LoadedClaims) -> Vec<&'a DataIssue> {
+fn csv_issues(loaded: &LoadedClaims) -> Vec<&DataIssue> {
     loaded.issues.iter().filter(|i| i.rule_id.starts_with("DQ-CSV")).collect()
 }
 
