@@ -390,6 +390,12 @@ fn date_or(s: Option<&str>, open: Day) -> Result<Day> {
 /// list then tells header codes (not billable) apart and vouches for billable codes within its
 /// own year. With lists only, the list for the date's fiscal year answers; for a date outside
 /// every loaded year the nearest list answers as if the code set had not changed.
+/// Whether any loaded code list or MCE master holds the code, on any date. A code none holds has
+/// status `Unknown` (or `Unloaded`) on every date.
+pub(crate) fn known(lists: &Releases<IcdList>, mce: &Releases<MceMaster>, code: &str) -> bool {
+    compact::pack_icd(code).is_some_and(|key| lists.iter().any(|l| l.get(key).is_some()) || mce.iter().any(|m| m.periods(key).is_some()))
+}
+
 pub(crate) fn status(lists: &Releases<IcdList>, mce: &Releases<MceMaster>, code: &str, dos: NaiveDate) -> IcdStatus {
     if lists.is_empty() && mce.is_empty() {
         return IcdStatus::Unloaded;

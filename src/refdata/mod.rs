@@ -292,6 +292,9 @@ pub struct RefData {
     not_needed: Vec<(PathBuf, TableKind)>,
     cache_dir: Option<PathBuf>,
     seen: HashSet<PathBuf>,
+    /// ICD-10 code (no dot) -> the next-character children any loaded table knows, found once
+    /// per code for `icd10_billable_children`.
+    icd_children: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<String>>>>,
 }
 
 impl fmt::Debug for RefData {
@@ -461,20 +464,21 @@ impl RefData {
 
     /// Billable codes below a header code on `dos`, shortest first then in code order, at most
     /// `limit` (the tabular list's children, e.g. M54.5 -> M54.50, M54.51, M54.59). Found by
-    /// trying each next character, so only codes the loaded tables know are visited.
+    /// level among the children the loaded tables know, so no other code is looked up.
     pub fn icd10_billable_children(&self, code: &str, dos: NaiveDate, limit: usize) -> Vec<String> {
-        const NEXT: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let with_dot = |c: &str| if c.len() > 3 { format!("{}.{}", &c[..3], &c[3..]) } else { c.to_string() };
         let mut out = Vec::new();
         let mut level = vec![code.trim().replace('.', "").to_ascii_uppercase()];
         while !level.is_empty() && out.len() < limit {
             let mut next = Vec::new();
-            for parent in level.iter().filter(|p| p.len() < 7) {
-                for &ch in NEXT {
-                    let child = format!("{parent}{}", ch as char);
-                    match self.icd10_status(&child, dos) {
-                        IcdStatus::Valid if out.len() < limit => out.push(with_dot(&child)),
-                        IcdStatus::NotBillable => next.push(child),
+            'level: for parent in level.iter().filter(|p| p.len() < 7) {
+                for child in self.icd10_known_children(parent).iter() {
+                    if out.len() >= limit {
+                        break 'level;
+                    }
+                    match self.icd10_status(child, dos) {
+                        IcdStatus::Valid if out.len() < limit => out.push(with_dot(child)),
+                        IcdStatus::NotBillable => next.push(child.clone()),
                         _ => {}
                     }
                 }
@@ -482,6 +486,21 @@ impl RefData {
             level = next;
         }
         out
+    }
+
+    /// The codes one character longer than `parent` (no dot) that some loaded table holds, in
+    /// character order. Only they can be valid or headers on any date, so the children search
+    /// looks up no others.
+    fn icd10_known_children(&self, parent: &str) -> std::sync::Arc<Vec<String>> {
+        const NEXT: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        if let Some(c) = self.icd_children.lock().expect("icd children").get(parent) {
+            return c.clone();
+        }
+        let children: Vec<String> =
+            NEXT.iter().map(|&ch| format!("{parent}{}", ch as char)).filter(|child| icd::known(&self.icd_lists, &self.mce, child)).collect();
+        let children = std::sync::Arc::new(children);
+        self.icd_children.lock().expect("icd children").insert(parent.to_string(), children.clone());
+        children
     }
 
     /// MCE flags of the code's period covering `dos` ("female", "newborn", "manifestation",

@@ -40,6 +40,20 @@ impl SelectCtx<'_> {
         params.get(name).filter(|v| !v.is_unit()).cloned()
     }
 
+    /// Which parameter set is in force for a line: 0 for the rule's defaults, i + 1 for its i-th
+    /// payer pack. Values derived once per set are then indexed by it instead of recomputed.
+    pub fn params_index(&self, row: usize) -> usize {
+        match crate::rules::run::payer_override(self.rule, self.batch, row as u32) {
+            Some(o) => 1 + self.rule.overrides.iter().position(|p| std::ptr::eq(p.as_ref(), o)).expect("an override of this rule"),
+            None => 0,
+        }
+    }
+
+    /// Each parameter set (see [`SelectCtx::params_index`]) mapped through `f`.
+    pub fn per_params<T>(&self, f: impl Fn(&rhai::Map) -> T) -> Vec<T> {
+        std::iter::once(f(&self.rule.params)).chain(self.rule.overrides.iter().map(|o| f(&o.params))).collect()
+    }
+
     /// Every value a parameter takes: the rule's default and each payer pack's.
     fn param_values(&self, name: &str) -> Vec<Dynamic> {
         std::iter::once(&self.rule.params)
@@ -48,12 +62,21 @@ impl SelectCtx<'_> {
             .collect()
     }
 
-    fn threshold(&self, row: usize, t: &Threshold) -> Option<f64> {
+    /// A threshold's value under each parameter set.
+    fn thresholds(&self, t: &Threshold) -> Vec<Option<f64>> {
         match t {
-            Threshold::Value(v) => Some(*v),
-            Threshold::Param(p) => self.param(row, p).and_then(as_f64),
+            Threshold::Value(v) => vec![Some(*v)],
+            Threshold::Param(p) => self.per_params(|m| m.get(p.as_str()).filter(|v| !v.is_unit()).cloned().and_then(as_f64)),
         }
     }
+}
+
+/// The threshold in force for a line, from [`SelectCtx::thresholds`].
+fn threshold_at(cx: &SelectCtx, values: &[Option<f64>], row: usize) -> Option<f64> {
+    if values.len() == 1 {
+        return values[0];
+    }
+    values[cx.params_index(row)]
 }
 
 fn as_f64(d: Dynamic) -> Option<f64> {
@@ -124,30 +147,34 @@ fn leaf_rows(sel: &Selector, cx: &SelectCtx) -> Vec<bool> {
         Selector::Blank(columns) => (0..n).into_par_iter().map(|r| columns.iter().any(|&c| !present(batch, c, r))).collect(),
         Selector::Payers(payers) => rows_where_value(batch, &[col::PAYER_ID], |v| payers.iter().any(|p| p.eq_ignore_ascii_case(v))),
         Selector::ClaimType(t) => rows_where_value(batch, &[col::CLAIM_TYPE], |v| v == t),
-        Selector::Compare { column, cmp, value } => (0..n)
-            .into_par_iter()
-            .map(|r| {
-                let (Some(x), Some(t)) = (batch.number(*column, r), cx.threshold(r, value)) else { return false };
-                match cmp {
-                    Cmp::Lt => x < t,
-                    Cmp::Le => x <= t,
-                    Cmp::Gt => x > t,
-                    Cmp::Ge => x >= t,
-                }
-            })
-            .collect(),
+        Selector::Compare { column, cmp, value } => {
+            let values = cx.thresholds(value);
+            (0..n)
+                .into_par_iter()
+                .map(|r| {
+                    let (Some(x), Some(t)) = (batch.number(*column, r), threshold_at(cx, &values, r)) else { return false };
+                    match cmp {
+                        Cmp::Lt => x < t,
+                        Cmp::Le => x <= t,
+                        Cmp::Gt => x > t,
+                        Cmp::Ge => x >= t,
+                    }
+                })
+                .collect()
+        }
         Selector::DaysBetween { from, to, more_than } => {
             // No gap at or under the smallest limit any payer sets can exceed its own limit.
             let floor = match more_than {
                 Threshold::Value(v) => *v,
                 Threshold::Param(p) => cx.param_values(p).into_iter().filter_map(as_f64).fold(f64::INFINITY, f64::min),
             };
+            let values = cx.thresholds(more_than);
             (0..n)
                 .into_par_iter()
                 .map(|r| {
                     let (Some(a), Some(b)) = (batch.date_days(*from, r), batch.date_days(*to, r)) else { return false };
                     let gap = f64::from(b - a);
-                    gap > floor && cx.threshold(r, more_than).is_some_and(|t| gap > t)
+                    gap > floor && threshold_at(cx, &values, r).is_some_and(|t| gap > t)
                 })
                 .collect()
         }
@@ -196,7 +223,14 @@ fn lift(rows: &[bool], cx: &SelectCtx, scope: Scope) -> Vec<bool> {
         Scope::PatientDay => &cx.batch.patient_days,
         Scope::Provider => unreachable!("provider rules take no selector"),
     };
-    (0..groups.len()).into_par_iter().map(|g| groups.get(g).iter().any(|&r| rows[r as usize] && cx.applies(r as usize))).collect()
+    // Selected lines are few: mark their records directly instead of scanning every record.
+    let mut out = vec![false; groups.len()];
+    for (r, _) in rows.iter().enumerate().filter(|(_, &x)| x) {
+        if cx.applies(r) {
+            out[groups.of_row(r)] = true;
+        }
+    }
+    out
 }
 
 /// The indexes of the records the selector selects, in record order.

@@ -164,10 +164,52 @@ impl DxIds {
     }
 }
 
+/// Per claim: the shared ids of its first line's twelve diagnoses and its distinct service days
+/// (sorted), read once for every diagnosis kernel instead of once per kernel.
+struct ClaimDx {
+    ids: Vec<[u32; 12]>,
+    day_start: Vec<u32>,
+    days: Vec<i32>,
+}
+
+impl ClaimDx {
+    fn build(batch: &Batch, dx: &DxIds) -> ClaimDx {
+        let per_claim: Vec<([u32; 12], Vec<i32>)> = (0..batch.claims.len())
+            .into_par_iter()
+            .map(|g| {
+                let rows = batch.claims.get(g);
+                let anchor = rows[0] as usize;
+                let ids = std::array::from_fn(|slot| dx.id(batch, slot, anchor));
+                let mut days: Vec<i32> = rows.iter().filter_map(|&o| batch.date_days(col::SERVICE_DATE_FROM, o as usize)).collect();
+                days.sort_unstable();
+                days.dedup();
+                (ids, days)
+            })
+            .collect();
+        let mut out = ClaimDx {
+            ids: Vec::with_capacity(per_claim.len()),
+            day_start: Vec::with_capacity(per_claim.len() + 1),
+            days: Vec::with_capacity(per_claim.len()),
+        };
+        for (ids, days) in per_claim {
+            out.ids.push(ids);
+            out.day_start.push(out.days.len() as u32);
+            out.days.extend(days);
+        }
+        out.day_start.push(out.days.len() as u32);
+        out
+    }
+
+    fn days(&self, claim: usize) -> &[i32] {
+        &self.days[self.day_start[claim] as usize..self.day_start[claim + 1] as usize]
+    }
+}
+
 /// Work shared by the kernels of one run.
 #[derive(Default)]
 pub struct KernelCache {
     dx: OnceLock<DxIds>,
+    claim_dx: OnceLock<ClaimDx>,
     icd: OnceLock<DayTable<IcdStatus>>,
     /// MCE flags of a (code, day) as bits of `mce_names`.
     mce: OnceLock<DayTable<u64>>,
@@ -183,17 +225,17 @@ impl KernelCache {
         self.dx.get_or_init(|| DxIds::build(batch))
     }
 
+    fn claim_dx(&self, batch: &Batch) -> &ClaimDx {
+        self.claim_dx.get_or_init(|| ClaimDx::build(batch, self.dx(batch)))
+    }
+
     /// Marks, for every claim, each diagnosis of its first line (the claim's, as the kernels
     /// read them) with each date of its lines. A lookup outside the marks is computed on demand.
     fn mark_claim_dx(&self, batch: &Batch, mark: &(dyn Fn(u32, i32) + Sync)) {
-        let dx = self.dx(batch);
-        batch.claims.iter().collect::<Vec<_>>().par_iter().for_each(|rows| {
-            let anchor = rows[0] as usize;
-            let mut days: Vec<i32> = rows.iter().filter_map(|&o| batch.date_days(col::SERVICE_DATE_FROM, o as usize)).collect();
-            days.sort_unstable();
-            days.dedup();
-            for slot in 0..12 {
-                let id = dx.id(batch, slot, anchor);
+        let cdx = self.claim_dx(batch);
+        (0..cdx.ids.len()).into_par_iter().for_each(|g| {
+            let days = cdx.days(g);
+            for &id in &cdx.ids[g] {
                 if id != 0 {
                     days.iter().for_each(|&d| mark(id, d));
                 }
@@ -311,22 +353,30 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 return vec![false; batch.len];
             }
             let (packed, column1) = cache.ptp_codes(batch, rd);
-            per_group(cx, &batch.patient_days, |rows, out| {
+            let bypass_lists = ParamLists::new(cx, bypass.as_deref());
+            thread_local! {
+                static SCRATCH: std::cell::RefCell<(Vec<Option<u32>>, Vec<(usize, usize, u8)>)> = Default::default();
+            }
+            per_group(cx, &batch.patient_days, |_, rows, _, out| {
                 let code = |r: u32| batch.text_id(col::PROCEDURE_CODE, r as usize) as usize;
                 if rows.len() < 2 || !rows.iter().any(|&r| column1[code(r)]) {
                     return;
                 }
                 let anchor = rows[0] as usize;
                 let Some(day) = day_of(rows[0]) else { return };
-                let codes: Vec<Option<u32>> = rows.iter().map(|&r| packed[code(r)]).collect();
-                let mut hits = Vec::new();
-                rd.ptp_packed_hit_indicators(&codes, day, &mut hits);
+                let hits = SCRATCH.with_borrow_mut(|(codes, hits)| {
+                    codes.clear();
+                    codes.extend(rows.iter().map(|&r| packed[code(r)]));
+                    hits.clear();
+                    rd.ptp_packed_hit_indicators(codes, day, hits);
+                    std::mem::take(hits)
+                });
                 if hits.is_empty() {
                     return;
                 }
                 // Modifier indicator 1 pairs are bypassed by a listed modifier on either line, with the
                 // list in force for the record's first line (as the script sees it).
-                let modifiers: Vec<String> = bypass.as_deref().and_then(|p| cx.param(anchor, p)).map(param_strings).unwrap_or_default();
+                let modifiers = bypass_lists.at(cx, anchor);
                 let bypassed = |r: u32| {
                     col::MODIFIERS.iter().any(|&m| {
                         let v = batch.text(m, r as usize);
@@ -342,7 +392,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                         .find(|v| !v.is_empty() && modifiers.iter().any(|b| b.eq_ignore_ascii_case(v)))
                 };
                 let mut bypass_lines: Vec<(u32, &str)> = Vec::new();
-                for (i, j, indicator) in hits {
+                for &(i, j, indicator) in &hits {
                     let (c1, c2) = (rows[i], rows[j]);
                     if indicator == 1 && (bypassed(c1) || bypassed(c2)) {
                         if !bypass_lines.iter().any(|(r, _)| *r == c2) {
@@ -356,6 +406,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                     let mut sink = cx.bypasses.lock().expect("bypass list");
                     sink.extend(bypass_lines.into_iter().map(|(row, m)| crate::rules::context::RawBypass { row, reason: m.into() }));
                 }
+                SCRATCH.with_borrow_mut(|(_, buffer)| *buffer = hits);
             })
         }
         Kernel::Mue => {
@@ -363,7 +414,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 return vec![false; batch.len];
             }
             let table = cache.mue(batch, rd);
-            per_group(cx, &batch.patient_days, |rows, out| {
+            per_group(cx, &batch.patient_days, |_, rows, _, out| {
                 let Some(day) = day_of(rows[0]) else { return };
                 // code -> (units so far, limit) for date-of-service limits.
                 let mut per_day: Vec<(u32, f64, f64)> = Vec::new();
@@ -399,19 +450,23 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             }
             let dx = cache.dx(batch);
             let table = cache.icd(batch, rd);
-            per_group(cx, &batch.claims, |rows, out| {
+            let cdx = cache.claim_dx(batch);
+            let slot_ix: Vec<usize> = slots.iter().map(|&s| slot_index(s)).collect();
+            per_group(cx, &batch.claims, |g, rows, whole, out| {
                 let anchor = rows[0] as usize;
-                let mut days: Vec<i32> = rows.iter().filter_map(|&r| day_of(r)).collect();
-                days.sort_unstable();
-                days.dedup();
-                let hit = slots.iter().any(|&slot| {
-                    let id = dx.id(batch, slot_index(slot), anchor);
-                    id != 0
-                        && days.iter().any(|&d| {
-                            let s = table.get(id, d, || rd.icd10_status(dx.code(batch, id), from_days(d)));
-                            statuses.contains(&s)
-                        })
-                });
+                let status_in = |id: u32, d: i32| statuses.contains(&table.get(id, d, || rd.icd10_status(dx.code(batch, id), from_days(d))));
+                let hit = if whole {
+                    let (ids, days) = (&cdx.ids[g], cdx.days(g));
+                    slot_ix.iter().any(|&i| ids[i] != 0 && days.iter().any(|&d| status_in(ids[i], d)))
+                } else {
+                    let mut days: Vec<i32> = rows.iter().filter_map(|&r| day_of(r)).collect();
+                    days.sort_unstable();
+                    days.dedup();
+                    slot_ix.iter().any(|&i| {
+                        let id = dx.id(batch, i, anchor);
+                        id != 0 && days.iter().any(|&d| status_in(id, d))
+                    })
+                };
                 if hit {
                     out.push(anchor as u32);
                 }
@@ -424,11 +479,15 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             let dx = cache.dx(batch);
             let table = cache.mce(batch, rd);
             let wanted = flags.iter().fold(0u64, |m, f| m | cache.mce_bit(f));
-            per_group(cx, &batch.claims, |rows, out| {
+            let cdx = cache.claim_dx(batch);
+            let slot_ix: Vec<usize> = slots.iter().map(|&s| slot_index(s)).collect();
+            per_group(cx, &batch.claims, |g, rows, whole, out| {
                 let anchor = rows[0] as usize;
-                let Some(day) = earliest(batch, rows) else { return };
-                let hit = slots.iter().any(|&slot| {
-                    let id = dx.id(batch, slot_index(slot), anchor);
+                let day = if whole { cdx.days(g).first().copied() } else { earliest(batch, rows) };
+                let Some(day) = day else { return };
+                let id_at = |i: usize| if whole { cdx.ids[g][i] } else { dx.id(batch, i, anchor) };
+                let hit = slot_ix.iter().any(|&i| {
+                    let id = id_at(i);
                     id != 0 && table.get(id, day, || cache.mce_of(rd, dx.code(batch, id), day)) & wanted != 0
                 });
                 if hit {
@@ -444,13 +503,17 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             let table = cache.mce(batch, rd);
             let group_bits: Vec<(&str, u64)> = ["newborn", "pediatric", "maternity", "adult"].iter().map(|g| (*g, cache.mce_bit(g))).collect();
             let any_group = group_bits.iter().fold(0, |m, (_, b)| m | b);
-            per_group(cx, &batch.claims, |rows, out| {
+            let cdx = cache.claim_dx(batch);
+            let slot_ix: Vec<usize> = slots.iter().map(|&s| slot_index(s)).collect();
+            per_group(cx, &batch.claims, |g, rows, whole, out| {
                 let anchor = rows[0] as usize;
-                let (Some(day), Some(birth)) = (earliest(batch, rows), batch.date_days(col::PATIENT_BIRTH_DATE, anchor)) else { return };
+                let day = if whole { cdx.days(g).first().copied() } else { earliest(batch, rows) };
+                let (Some(day), Some(birth)) = (day, batch.date_days(col::PATIENT_BIRTH_DATE, anchor)) else { return };
+                let id_at = |i: usize| if whole { cdx.ids[g][i] } else { dx.id(batch, i, anchor) };
                 // The age only matters for a diagnosis with an age-group flag, which few have.
                 let age = OnceLock::new();
-                let hit = slots.iter().any(|&slot| {
-                    let id = dx.id(batch, slot_index(slot), anchor);
+                let hit = slot_ix.iter().any(|&i| {
+                    let id = id_at(i);
                     if id == 0 {
                         return false;
                     }
@@ -473,7 +536,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             }
             let table = cache.addon(batch, rd);
             let addon_codes = cache.addon_codes(batch, rd);
-            per_group(cx, &batch.patient_days, |rows, out| {
+            per_group(cx, &batch.patient_days, |_, rows, _, out| {
                 if !rows.iter().any(|&r| addon_codes[batch.text_id(col::PROCEDURE_CODE, r as usize) as usize]) {
                     return;
                 }
@@ -501,27 +564,36 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
                 _ => &batch.patient_days,
             };
             let modifiers = unified_modifiers(batch);
-            per_group(cx, groups, |rows, out| {
+            thread_local! {
+                /// The group's first-occurrence keys, end to end, and (start, end, row) of each.
+                static FIRST: std::cell::RefCell<(Vec<u64>, Vec<(usize, usize, u32)>)> = Default::default();
+            }
+            per_group(cx, groups, |_, rows, _, out| {
                 if rows.len() < 2 {
                     return;
                 }
                 // Records are small: compare with each first occurrence in turn.
-                let mut first: Vec<(Vec<u64>, u32)> = Vec::new();
-                for &r in rows {
-                    let row = r as usize;
-                    if skip_blank.iter().any(|&c| batch.text_id(c, row) == 0) {
-                        continue;
-                    }
-                    let key = duplicate_key(batch, keys, &modifiers, row);
-                    match first.iter().find(|(k, _)| *k == key) {
-                        Some(&(_, f)) => {
-                            if !across_claims || batch.text_id(col::CLAIM_ID, f as usize) != batch.text_id(col::CLAIM_ID, row) {
-                                out.push(r);
-                            }
+                FIRST.with_borrow_mut(|(keys_seen, first)| {
+                    keys_seen.clear();
+                    first.clear();
+                    for &r in rows {
+                        let row = r as usize;
+                        if skip_blank.iter().any(|&c| batch.text_id(c, row) == 0) {
+                            continue;
                         }
-                        None => first.push((key, r)),
+                        let start = keys_seen.len();
+                        push_duplicate_key(batch, keys, &modifiers, row, keys_seen);
+                        match first.iter().find(|&&(a, b, _)| keys_seen[a..b] == keys_seen[start..]) {
+                            Some(&(_, _, f)) => {
+                                keys_seen.truncate(start);
+                                if !across_claims || batch.text_id(col::CLAIM_ID, f as usize) != batch.text_id(col::CLAIM_ID, row) {
+                                    out.push(r);
+                                }
+                            }
+                            None => first.push((start, keys_seen.len(), r)),
+                        }
                     }
-                }
+                })
             })
         }
         Kernel::Frequency { param } => frequency(cx, param),
@@ -601,6 +673,23 @@ fn frequency(cx: &SelectCtx, param: &str) -> Vec<bool> {
     if !listed.iter().any(|&l| l) {
         return out;
     }
+    // Each parameter set's limits by code: the first entry naming the code, as the rule reads it.
+    let limits_by_set: Vec<HashMap<String, (f64, i64)>> = cx.per_params(|params| {
+        let mut by_code = HashMap::new();
+        let Some(list) = params.get(param).filter(|v| !v.is_unit()).cloned().and_then(|v| v.try_cast::<rhai::Array>()) else { return by_code };
+        for m in list.into_iter().filter_map(|l| l.try_cast::<rhai::Map>()) {
+            let limit = || {
+                let c = m.get("code")?.clone().into_immutable_string().ok()?;
+                let num = |k: &str| m.get(k).and_then(|v| v.as_int().ok().map(|i| i as f64).or_else(|| v.as_float().ok()));
+                Some((c.to_string(), num("max")?, num("per_days")? as i64))
+            };
+            // An entry missing max or per_days does not stop the search for the code.
+            if let Some((c, max, days)) = limit() {
+                by_code.entry(c).or_insert((max, days));
+            }
+        }
+        by_code
+    });
     // Each line's limits: (max, days) for its code under its payer's parameter.
     let limits: Vec<Option<(f64, i64)>> = (0..batch.len)
         .into_par_iter()
@@ -608,14 +697,8 @@ fn frequency(cx: &SelectCtx, param: &str) -> Vec<bool> {
             if !listed[codes[r] as usize] {
                 return None;
             }
-            let list = cx.param(r, param)?.try_cast::<rhai::Array>()?;
-            let code = batch.text(col::PROCEDURE_CODE, r);
-            list.into_iter().filter_map(|l| l.try_cast::<rhai::Map>()).find_map(|m| {
-                let c = m.get("code")?.clone().into_immutable_string().ok()?;
-                (c.as_str() == code).then_some(())?;
-                let num = |k: &str| m.get(k).and_then(|v| v.as_int().ok().map(|i| i as f64).or_else(|| v.as_float().ok()));
-                Some((num("max")?, num("per_days")? as i64))
-            })
+            let set = if limits_by_set.len() == 1 { 0 } else { cx.params_index(r) };
+            limits_by_set[set].get(batch.text(col::PROCEDURE_CODE, r)).copied()
         })
         .collect();
     let limited: Vec<usize> = (0..batch.len).filter(|&r| limits[r].is_some()).collect();
@@ -651,6 +734,21 @@ fn earliest(batch: &Batch, rows: &[u32]) -> Option<i32> {
     rows.iter().filter_map(|&r| batch.date_days(col::SERVICE_DATE_FROM, r as usize)).min()
 }
 
+/// A list parameter's values under the rule's default (index 0) and each payer pack (index i + 1),
+/// converted once instead of once per record.
+struct ParamLists(Vec<Vec<String>>);
+
+impl ParamLists {
+    fn new(cx: &SelectCtx, name: Option<&str>) -> ParamLists {
+        ParamLists(cx.per_params(|params| name.and_then(|n| params.get(n)).filter(|v| !v.is_unit()).cloned().map(param_strings).unwrap_or_default()))
+    }
+
+    /// The list in force for a line (as `SelectCtx::param` picks it).
+    fn at(&self, cx: &SelectCtx, row: usize) -> &[String] {
+        &self.0[if self.0.len() == 1 { 0 } else { cx.params_index(row) }]
+    }
+}
+
 /// Text values of a parameter (a list of strings).
 fn param_strings(v: rhai::Dynamic) -> Vec<String> {
     match v.try_cast::<rhai::Array>() {
@@ -660,16 +758,24 @@ fn param_strings(v: rhai::Dynamic) -> Vec<String> {
 }
 
 /// Runs `f` on the applicable lines of every group, in parallel, and marks the lines it names.
-fn per_group(cx: &SelectCtx, groups: &Groups, f: impl Fn(&[u32], &mut Vec<u32>) + Sync) -> Vec<bool> {
+/// `f` also gets the group's index and whether every line of the group applies (then the
+/// shared per-record lookups of [`KernelCache`] describe exactly these lines).
+fn per_group(cx: &SelectCtx, groups: &Groups, f: impl Fn(usize, &[u32], bool, &mut Vec<u32>) + Sync) -> Vec<bool> {
     let hits: Vec<u32> = (0..groups.len())
         .into_par_iter()
         .fold(
             || (Vec::new(), Vec::new()),
             |(mut out, mut rows), g| {
-                rows.clear();
-                rows.extend(groups.get(g).iter().copied().filter(|&r| cx.applies(r as usize)));
-                if !rows.is_empty() {
-                    f(&rows, &mut out);
+                let all = groups.get(g);
+                match cx.applicable {
+                    None => f(g, all, true, &mut out),
+                    Some(a) => {
+                        rows.clear();
+                        rows.extend(all.iter().copied().filter(|&r| a[r as usize]));
+                        if !rows.is_empty() {
+                            f(g, &rows, rows.len() == all.len(), &mut out);
+                        }
+                    }
                 }
                 (out, rows)
             },
@@ -710,9 +816,8 @@ fn unified_modifiers(batch: &Batch) -> Vec<Vec<u32>> {
         .collect()
 }
 
-fn duplicate_key(batch: &Batch, keys: &[DupKey], modifiers: &[Vec<u32>], row: usize) -> Vec<u64> {
+fn push_duplicate_key(batch: &Batch, keys: &[DupKey], modifiers: &[Vec<u32>], row: usize, key: &mut Vec<u64>) {
     use crate::batch::ColumnData::*;
-    let mut key = Vec::with_capacity(keys.len() + 4);
     for k in keys {
         match k {
             DupKey::Modifiers => {
@@ -733,5 +838,4 @@ fn duplicate_key(batch: &Batch, keys: &[DupKey], modifiers: &[Vec<u32>], row: us
             }),
         }
     }
-    key
 }
