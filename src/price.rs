@@ -93,11 +93,12 @@ pub fn line(batch: &Batch, refdata: &RefData, row: usize) -> Priced {
 /// A finding's expected allowed amount over the lines it covers, capped at its `billed` amount.
 /// With no line priced it is the billed amount itself.
 pub fn finding(batch: &Batch, refdata: &RefData, lines: &[u32], billed: f64) -> Priced {
-    let mut sum = 0.0;
+    // Whole cents, so the sum does not depend on the order of the lines (partitions reorder them).
+    let mut cents: i64 = 0;
     let (mut priced, mut fee_schedule, mut fell_back) = (false, false, false);
     for &r in lines {
         let p = line(batch, refdata, r as usize);
-        sum += p.amount;
+        cents += (p.amount * 100.0).round() as i64;
         match p.source {
             PriceSource::Paid => priced = true,
             PriceSource::FeeSchedule => (priced, fee_schedule) = (true, true),
@@ -114,7 +115,7 @@ pub fn finding(batch: &Batch, refdata: &RefData, lines: &[u32], billed: f64) -> 
     } else {
         PriceSource::Paid
     };
-    Priced { amount: sum.min(billed), source }
+    Priced { amount: (cents as f64 / 100.0).min(billed), source }
 }
 
 /// What the pricing of an audit's findings came to, for the summary and the report.
