@@ -64,7 +64,7 @@ pub fn fee_schedule_loaded(refdata: &RefData) -> bool {
 /// The national PFS amount of one line (× units), uncapped; `None` when the fee schedule does not
 /// price it.
 pub fn fee_schedule_amount(batch: &Batch, refdata: &RefData, row: usize) -> Option<f64> {
-    if batch.text(col::CLAIM_TYPE, row).trim().to_ascii_lowercase().starts_with('i') {
+    if batch.text(col::CLAIM_TYPE, row).trim_start().get(..1).is_some_and(|c| c.eq_ignore_ascii_case("i")) {
         return None;
     }
     let dos: NaiveDate = crate::dates::from_days(batch.date_days(col::SERVICE_DATE_FROM, row)?);
