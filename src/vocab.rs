@@ -426,8 +426,7 @@ pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl
         e.1 += f.amount_at_risk;
         e.2 += f.expected_allowed;
     }
-    let mut v: Vec<Tally> =
-        map.into_iter().map(|(k, (count, amount, allowed))| Tally { label: label(&k), key: k, count, amount, allowed }).collect();
+    let mut v: Vec<Tally> = map.into_iter().map(|(k, (count, amount, allowed))| Tally { label: label(&k), key: k, count, amount, allowed }).collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
     v
 }

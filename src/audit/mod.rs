@@ -15,11 +15,11 @@ use crate::batch::Batch;
 use crate::findings;
 use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
+use crate::price::Pricing;
 use crate::refdata::RefData;
 use crate::rules::run::{self, RuleFailure};
 use crate::rules::{self, CompiledRule, Diagnostic, RuleMeta, Sandbox, Scope};
 use crate::schema::{col, AliasMap};
-use crate::price::Pricing;
 use crate::vocab::{amount_at_risk, amount_at_risk_priced, Finding, Price};
 use crate::vocab::{input_error, Category, DataIssue, FileAccounting, Money, Severity};
 

@@ -362,7 +362,8 @@ fn parse_factors(src: &SourceFile, plan: &Plan) -> Result<FactorsPart> {
             }
             let at = || format!("{}: row {line}", shown.display());
             let y: i32 = cell(0).parse().map_err(|_| anyhow!("{}: year {:?} is not a year", at(), cell(0)))?;
-            let d = NaiveDate::parse_from_str(cell(1), "%Y-%m-%d").map_err(|_| anyhow!("{}: effective_from {:?} is not a YYYY-MM-DD date", at(), cell(1)))?;
+            let d = NaiveDate::parse_from_str(cell(1), "%Y-%m-%d")
+                .map_err(|_| anyhow!("{}: effective_from {:?} is not a YYYY-MM-DD date", at(), cell(1)))?;
             if d.year() != y {
                 bail!("{}: effective_from {d} is not in year {y}", at());
             }

@@ -11,10 +11,10 @@
 //! - 36415 is status X (no RVU payment) and 93000 is NA in the facility setting: billed.
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use claimlint::audit::{run_audit, AuditOptions, AuditResult};
 use claimlint::refdata::{PfsSetting, RefData};
 use claimlint::vocab::{Finding, Price, PriceSource};
-use chrono::NaiveDate;
 
 use crate::common::{repo_root, shared_data};
 
@@ -24,7 +24,10 @@ fn d(s: &str) -> NaiveDate {
 
 const RULES: &[(&str, &str)] = &[
     ("every_line.rhai", "T-EVERY-LINE|line|flag(`line ${procedure_code}`);"),
-    ("half_line.rhai", "T-HALF-LINE|line|if procedure_code == \"99214\" || procedure_code == \"99213\" { flag(\"half the charge\", charge_amount / 2.0); }"),
+    (
+        "half_line.rhai",
+        "T-HALF-LINE|line|if procedure_code == \"99214\" || procedure_code == \"99213\" { flag(\"half the charge\", charge_amount / 2.0); }",
+    ),
     ("whole_claim.rhai", "T-WHOLE-CLAIM|claim|flag(\"the whole claim\");"),
 ];
 
@@ -85,7 +88,10 @@ fn audit(s: &Setup, price: Price, refdata: &Path, partitions: Option<usize>) -> 
 }
 
 fn on<'a>(r: &'a AuditResult, rule: &str, claim: &str, line: Option<i64>) -> &'a Finding {
-    r.findings.iter().find(|f| f.rule_id == rule && f.claim_id == claim && f.line_number == line).unwrap_or_else(|| panic!("no {rule} on {claim} {line:?}"))
+    r.findings
+        .iter()
+        .find(|f| f.rule_id == rule && f.claim_id == claim && f.line_number == line)
+        .unwrap_or_else(|| panic!("no {rule} on {claim} {line:?}"))
 }
 
 fn price_of(f: &Finding) -> (f64, Option<PriceSource>) {
@@ -216,12 +222,9 @@ fn price_billed_keeps_the_headline_at_the_findings_amounts() {
 
 #[test]
 fn shipped_sample_keeps_todays_dollars_at_risk_at_billed_prices() {
-    let r = run_audit(&AuditOptions {
-        inputs: vec![repo_root().join("samples/claims.csv")],
-        rules_dir: repo_root().join("rules"),
-        ..Default::default()
-    })
-    .unwrap();
+    let r =
+        run_audit(&AuditOptions { inputs: vec![repo_root().join("samples/claims.csv")], rules_dir: repo_root().join("rules"), ..Default::default() })
+            .unwrap();
     // The figure audits printed before prices existed (tests/cmd/audit_extrapolate.stdout).
     assert_eq!(claimlint::report::format_money(r.totals.amount_at_risk), "$4,609.00");
     assert_eq!(r.totals.amount_at_risk, r.totals.billed_at_risk);
@@ -287,7 +290,12 @@ fn the_report_shows_billed_and_expected_allowed_side_by_side() {
     assert!(html.contains("dollars at risk at Medicare&#x27;s price") || html.contains("dollars at risk at Medicare's price"), "headline");
     assert!(html.contains("$780.35") && html.contains("$1,115.00"), "both totals");
     assert!(html.contains("<th class=\"num\">Expected allowed</th>"));
-    assert!(html.contains("Of the 20 error and warning findings on claims, 2 are priced at the paid amount, 8 at the fee schedule and 10 at the billed amount"), "counts");
+    assert!(
+        html.contains(
+            "Of the 20 error and warning findings on claims, 2 are priced at the paid amount, 8 at the fee schedule and 10 at the billed amount"
+        ),
+        "counts"
+    );
     let billed = audit(&s, Price::Billed, &repo_root().join("rules/data"), None);
     let html = claimlint::report::render_compliance(&billed, None, &claimlint::report::environment(None).unwrap()).unwrap();
     assert!(html.contains("the fee schedule is not loaded"));
