@@ -135,7 +135,7 @@ fn claim_amounts(result: &AuditResult) -> HashMap<&str, (f64, f64, Vec<String>)>
     let mut errors: HashMap<(&str, Option<i64>), (f64, Vec<&str>)> = HashMap::new();
     for f in result.findings.iter().filter(|f| f.severity >= Severity::Error) {
         let e = errors.entry((f.claim_id.as_str(), f.line_number)).or_insert((0.0, Vec::new()));
-        e.0 = e.0.max(f.amount_at_risk);
+        e.0 = e.0.max(f.amount(result.totals.pricing.used));
         e.1.push(&f.rule_id);
     }
 

@@ -57,6 +57,8 @@ pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
             Column::new("category".into(), findings.iter().map(|f| f.category.as_str()).collect::<Vec<_>>()),
             Column::new("message".into(), text(|f| &f.message)),
             Column::new("amount_at_risk".into(), findings.iter().map(|f| f.amount_at_risk).collect::<Vec<_>>()),
+            Column::new("expected_allowed".into(), findings.iter().map(|f| f.expected_allowed).collect::<Vec<_>>()),
+            Column::new("price_source".into(), findings.iter().map(|f| f.price_source.map(|p| p.as_str())).collect::<Vec<_>>()),
             Column::new("citation".into(), text(|f| &f.citation)),
             Column::new("payer_id".into(), text(|f| &f.payer_id)),
             Column::new("provider_npi".into(), text(|f| &f.provider_npi)),

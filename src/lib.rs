@@ -6,6 +6,7 @@
 //! 2. [`batch`] turns it into plain columns and record groups (Polars group-bys);
 //! 3. [`rules`] compiles Rhai rule files once and evaluates them in parallel with rayon;
 //! 4. [`findings`] and [`report`] write the findings table and the HTML report;
+//!    [`price`] puts each finding's dollars at Medicare's price as well as the billed one;
 //!    [`extrapolation`] projects an audited sample's overpayment to its universe (RAT-STATS).
 
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod fix;
 pub mod fraud;
 pub mod generate;
 pub mod load;
+pub mod price;
 pub mod ratstats;
 pub mod refdata;
 pub mod remit;

@@ -63,7 +63,15 @@ pub struct Finding {
     pub severity: Severity,
     pub category: Category,
     pub message: String,
+    /// The finding's dollars as the rule puts them: usually the billed charge.
     pub amount_at_risk: f64,
+    /// The same dollars at what the payer would allow: the line's paid amount, else the
+    /// Medicare fee-schedule amount, never more than `amount_at_risk` (see `crate::price`).
+    #[serde(default)]
+    pub expected_allowed: f64,
+    /// Where `expected_allowed` comes from; `None` for provider findings, which keep their amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_source: Option<PriceSource>,
     pub citation: String,
     pub payer_id: String,
     pub provider_npi: String,
@@ -83,6 +91,67 @@ impl Finding {
     /// A finding about a provider as a whole: it names no claim.
     pub fn is_provider_level(&self) -> bool {
         self.claim_id.is_empty() && self.line_number.is_none() && !self.provider_npi.is_empty()
+    }
+
+    /// The finding's dollars at the chosen price.
+    pub fn amount(&self, price: Price) -> f64 {
+        match price {
+            Price::Billed => self.amount_at_risk,
+            Price::Medicare => self.expected_allowed,
+        }
+    }
+}
+
+/// Which figure the headline dollars at risk use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Price {
+    /// The findings' own amounts, usually the billed charge.
+    #[default]
+    Billed,
+    /// The expected allowed amounts: paid where known, else the Medicare fee schedule.
+    Medicare,
+}
+
+impl Price {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Price::Billed => "billed",
+            Price::Medicare => "medicare",
+        }
+    }
+}
+
+impl std::str::FromStr for Price {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "billed" => Ok(Price::Billed),
+            "medicare" => Ok(Price::Medicare),
+            other => Err(format!("unknown price `{other}` (expected billed or medicare)")),
+        }
+    }
+}
+
+/// Where a finding's expected allowed amount comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PriceSource {
+    /// The paid amount of the line (every line of a claim finding).
+    Paid,
+    /// The national Physician Fee Schedule amount (for at least one line; the rest paid).
+    FeeSchedule,
+    /// No price known for the line (or for some line of a claim finding): the billed amount.
+    Billed,
+}
+
+impl PriceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceSource::Paid => "paid",
+            PriceSource::FeeSchedule => "fee-schedule",
+            PriceSource::Billed => "billed",
+        }
     }
 }
 
@@ -276,20 +345,25 @@ pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
 /// claim-level amount (a claim-level finding already covers every line of the claim); a
 /// provider-level finding counts once per provider, at the largest amount.
 pub fn amount_at_risk<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> f64 {
+    amount_at_risk_priced(findings, Price::Billed)
+}
+
+/// [`amount_at_risk`] at the chosen price: the same counting over [`Finding::amount`].
+pub fn amount_at_risk_priced<'a>(findings: impl IntoIterator<Item = &'a Finding>, price: Price) -> f64 {
     let mut per_line: HashMap<(&str, i64), f64> = HashMap::new();
     let mut per_claim: HashMap<&str, f64> = HashMap::new();
     let mut per_provider: HashMap<&str, f64> = HashMap::new();
     for f in findings.into_iter().filter(|f| f.severity >= Severity::Warning) {
         if f.is_provider_level() {
             let e = per_provider.entry(f.provider_npi.as_str()).or_insert(0.0);
-            *e = e.max(f.amount_at_risk);
+            *e = e.max(f.amount(price));
             continue;
         }
         let e = match f.line_number {
             Some(line) => per_line.entry((f.claim_id.as_str(), line)).or_insert(0.0),
             None => per_claim.entry(f.claim_id.as_str()).or_insert(0.0),
         };
-        *e = e.max(f.amount_at_risk);
+        *e = e.max(f.amount(price));
     }
     let mut line_sums: HashMap<&str, Money> = HashMap::new();
     for ((claim, _), amount) in per_line {
@@ -340,16 +414,19 @@ pub struct Tally {
     pub label: String,
     pub count: usize,
     pub amount: f64,
+    /// The same findings' expected allowed dollars.
+    pub allowed: f64,
 }
 
 pub fn tally(findings: &[Finding], key: impl Fn(&Finding) -> String, label: impl Fn(&str) -> String) -> Vec<Tally> {
-    let mut map: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    let mut map: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
     for f in findings {
-        let e = map.entry(key(f)).or_insert((0, 0.0));
+        let e = map.entry(key(f)).or_insert((0, 0.0, 0.0));
         e.0 += 1;
         e.1 += f.amount_at_risk;
+        e.2 += f.expected_allowed;
     }
-    let mut v: Vec<Tally> = map.into_iter().map(|(k, (count, amount))| Tally { label: label(&k), key: k, count, amount }).collect();
+    let mut v: Vec<Tally> = map.into_iter().map(|(k, (count, amount, allowed))| Tally { label: label(&k), key: k, count, amount, allowed }).collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
     v
 }

@@ -15,11 +15,12 @@ use crate::batch::Batch;
 use crate::findings;
 use crate::fraud::{self, indicators::ProviderIndicators};
 use crate::load;
+use crate::price::Pricing;
 use crate::refdata::RefData;
 use crate::rules::run::{self, RuleFailure};
 use crate::rules::{self, CompiledRule, Diagnostic, RuleMeta, Sandbox, Scope};
 use crate::schema::{col, AliasMap};
-use crate::vocab::{amount_at_risk, Finding};
+use crate::vocab::{amount_at_risk, amount_at_risk_priced, Finding, Price};
 use crate::vocab::{input_error, Category, DataIssue, FileAccounting, Money, Severity};
 
 #[derive(Default, Clone)]
@@ -46,6 +47,9 @@ pub struct AuditOptions {
     pub spill_dir: Option<PathBuf>,
     /// Text encoding of CSV/TSV inputs ("windows-1252", "latin1", ...); `None` detects it.
     pub encoding: Option<String>,
+    /// Which dollars the headline dollars at risk count (`--price`): billed (the default) or
+    /// Medicare's; `Medicare` also loads the fee schedule whatever the rules read.
+    pub price: Price,
 }
 
 /// Rule errors that `--strict` turns into a failed run.
@@ -74,8 +78,15 @@ pub struct Totals {
     pub infos: usize,
     pub claims_with_findings: usize,
     pub clean_claim_rate: f64,
-    /// Error and warning findings on claims, each line counted once at its largest amount.
+    /// Error and warning findings on claims, each line counted once at its largest amount, at
+    /// the price the audit uses (`pricing.used`): the headline figure.
     pub amount_at_risk: f64,
+    /// The same at the findings' own (billed) amounts.
+    pub billed_at_risk: f64,
+    /// The same at the findings' expected allowed amounts.
+    pub allowed_at_risk: f64,
+    /// Which price the headline uses and how the findings were priced.
+    pub pricing: Pricing,
     /// Findings about a provider as a whole (fraud-risk leads), counted apart from claims.
     pub provider_findings: usize,
     pub providers_with_findings: usize,
@@ -140,7 +151,10 @@ impl Prepared {
             let refdata = s.spawn(|| {
                 let _span = tracing::info_span!("refdata").entered();
                 let cache = opts.cache_dir.clone().map_or(crate::refdata::CacheSetting::Default, crate::refdata::CacheSetting::Dir);
-                let only = tables_needed(&opts.rules_dir);
+                let mut only = tables_needed(&opts.rules_dir);
+                if let Some(only) = only.as_mut().filter(|_| opts.price == Price::Medicare) {
+                    only.extend([crate::refdata::TableKind::Pfs, crate::refdata::TableKind::PfsFactors]);
+                }
                 crate::refdata::load_for(&opts.rules_dir, opts.refdata.as_deref(), &crate::refdata::LoadOptions { only, cache })
             });
             let claims = {
@@ -193,6 +207,10 @@ pub struct PartitionAudit {
     pub counts: Counts,
     /// Edits bypassed by a modifier or an exception (summed across partitions).
     pub bypasses: crate::vocab::Bypasses,
+    /// Whether the fee schedule was loaded when the findings were priced: `Some(true)` only when
+    /// it was in every partition absorbed (`None` before any).
+    #[serde(default)]
+    pub fee_schedule: Option<bool>,
 }
 
 /// Counts a partition contributes to the totals. Claims and patients are whole within a
@@ -280,6 +298,7 @@ pub fn audit_partition(prep: &Prepared, batch: &Arc<Batch>, issues: &[DataIssue]
     findings.extend(output.findings);
     counts.evaluations = output.evaluations;
     Ok(PartitionAudit {
+        fee_schedule: Some(crate::price::fee_schedule_loaded(&prep.refdata)),
         findings,
         failures: output.failures,
         profile: output.profile,
@@ -324,6 +343,7 @@ impl PartitionAudit {
         self.partials.merge(p.partials);
         self.counts.merge(p.counts);
         self.bypasses.merge(p.bypasses);
+        self.fee_schedule = Some(self.fee_schedule.unwrap_or(true) && p.fee_schedule.unwrap_or(false));
     }
 }
 
@@ -378,7 +398,8 @@ pub fn reduce(
 
     load::count_claims(&mut accounting, &merged.counts.claims_per_source);
     let rules: Vec<RuleMeta> = prep.ruleset.rules.iter().map(|r| r.meta().clone()).collect();
-    let totals = totals(&merged.counts, &merged.findings, rules.len(), sources.len());
+    let pricing = Pricing::of(&merged.findings, opts.price, merged.fee_schedule.unwrap_or(false));
+    let totals = totals(&merged.counts, &merged.findings, rules.len(), sources.len(), pricing);
     Ok(AuditResult {
         findings: merged.findings,
         failures: merged.failures,
@@ -530,6 +551,10 @@ fn tables_needed(rules_dir: &Path) -> Option<BTreeSet<crate::refdata::TableKind>
     if needed.contains(&TableKind::Icd10) || needed.contains(&TableKind::Mce) {
         needed.extend([TableKind::Icd10, TableKind::Mce]);
     }
+    // Amounts need the year's conversion factor.
+    if needed.contains(&TableKind::Pfs) {
+        needed.insert(TableKind::PfsFactors);
+    }
     Some(needed)
 }
 
@@ -584,6 +609,9 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
             category: Category::DataQuality,
             message: i.message.clone(),
             amount_at_risk: i.amount_at_risk,
+            // A line that could not be read has no price but its charge.
+            expected_allowed: i.amount_at_risk,
+            price_source: Some(crate::vocab::PriceSource::Billed),
             citation: "claimlint input validation".into(),
             payer_id: String::new(),
             provider_npi: String::new(),
@@ -606,7 +634,7 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
         .collect()
 }
 
-fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize) -> Totals {
+fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize, pricing: Pricing) -> Totals {
     let claims = counts.claims;
     let (provider_level, claim_level): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.is_provider_level());
     let flagged: HashSet<&str> =
@@ -626,7 +654,10 @@ fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize)
         infos: count(Severity::Info),
         claims_with_findings: flagged.len(),
         clean_claim_rate: if claims == 0 { 1.0 } else { (claims - flagged.len().min(claims)) as f64 / claims as f64 },
-        amount_at_risk: amount_at_risk(claim_level.iter().copied()),
+        amount_at_risk: amount_at_risk_priced(claim_level.iter().copied(), pricing.used),
+        billed_at_risk: amount_at_risk(claim_level.iter().copied()),
+        allowed_at_risk: amount_at_risk_priced(claim_level.iter().copied(), Price::Medicare),
+        pricing,
         evaluations: counts.evaluations,
         provider_findings: provider_level.len(),
         providers_with_findings: provider_level.iter().map(|f| f.provider_npi.as_str()).collect::<HashSet<_>>().len(),

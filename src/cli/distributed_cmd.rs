@@ -12,7 +12,7 @@ use crate::audit::AuditOptions;
 use crate::findings::{self, OutputFormat};
 use crate::rules::{Sandbox, Scope};
 use crate::schema::AliasMap;
-use crate::vocab::{input_error, Severity};
+use crate::vocab::{input_error, Price, Severity};
 
 #[derive(clap::Args)]
 pub struct MapArgs {
@@ -38,6 +38,10 @@ pub struct MapArgs {
     /// Rhai operations one rule may spend on one record before it is stopped.
     #[arg(long, default_value_t = Sandbox::default().max_operations)]
     max_operations: u64,
+    /// `medicare` also loads the Physician Fee Schedule, so the findings are priced with it
+    /// whatever the rules read; pass the reduce's `--price` here too.
+    #[arg(long, default_value = "billed", value_parser = super::parse_price)]
+    price: Price,
     /// Print the columns of findings.parquet as a Spark DDL schema and exit.
     #[arg(long, exclusive = true)]
     findings_schema: bool,
@@ -82,6 +86,9 @@ pub struct ReduceArgs {
     /// Findings printed on stdout.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// The dollars the headline dollars at risk count, as for `audit`.
+    #[arg(long, default_value = "billed", value_parser = super::parse_price)]
+    price: Price,
 }
 
 pub fn map(args: MapArgs) -> Result<u8> {
@@ -100,6 +107,7 @@ pub fn map(args: MapArgs) -> Result<u8> {
         refdata: args.refdata,
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
+        price: args.price,
         ..Default::default()
     };
     let output = map_partition(&opts, &aliases)?;
@@ -128,6 +136,7 @@ pub fn reduce(args: ReduceArgs) -> Result<u8> {
         sandbox: Sandbox { max_operations: args.max_operations },
         strict: args.strict,
         peer_table: args.peers,
+        price: args.price,
         ..Default::default()
     };
     let result = reduce_map_outputs(&opts)?;

@@ -23,7 +23,7 @@ use crate::findings::{self, OutputFormat};
 use crate::report;
 use crate::rules::Sandbox;
 use crate::vocab::InputError;
-use crate::vocab::Severity;
+use crate::vocab::{Price, Severity};
 
 #[derive(Parser)]
 #[command(name = "claimlint", version, about = "Audit medical claims against federal and payer billing policy")]
@@ -141,6 +141,12 @@ struct AuditArgs {
     /// Two-sided confidence level of the extrapolation, in percent (80, 90, 95, ...).
     #[arg(long, default_value = "90", value_parser = crate::extrapolation::parse_confidence)]
     confidence: f64,
+    /// The dollars the headline dollars at risk (summary, totals, extrapolation) count: `billed`,
+    /// the findings' own amounts, or `medicare`, each finding's expected allowed amount (the
+    /// paid amount, else the Physician Fee Schedule amount, capped at the billed one). The
+    /// report shows both either way.
+    #[arg(long, default_value = "billed", value_parser = parse_price)]
+    price: Price,
 }
 
 /// `2G`, `800M`, `512k` or a plain number of bytes.
@@ -161,6 +167,10 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_price(s: &str) -> Result<Price, String> {
     s.parse()
 }
 
@@ -253,6 +263,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         partitions: if args.sample.is_some() || args.universe.is_some() { Some(1) } else { args.partitions },
         spill_dir: args.spill_dir.clone(),
         encoding: args.encoding.clone(),
+        price: args.price,
         ..Default::default()
     };
     let result = run_audit(&opts);
@@ -278,6 +289,9 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         );
     }
     let t = &result.totals;
+    if let Some(why) = &t.pricing.unavailable {
+        eprintln!("warning: --price medicare: {why}");
+    }
     println!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations);
     for line in crate::load::accounting::summary_lines(&result.accounting) {
         println!("{line}");
@@ -302,15 +316,30 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
     }
     let phases: Vec<String> = result.phases.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
     tracing::info!("phases: {}", phases.join(", "));
+    let at_risk = match t.pricing.used {
+        Price::Billed => report::format_money(t.amount_at_risk),
+        Price::Medicare => {
+            format!("{} at Medicare's price ({} at billed charges)", report::format_money(t.amount_at_risk), report::format_money(t.billed_at_risk))
+        }
+    };
     println!(
-        "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
+        "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {at_risk} at risk of {} billed",
         t.errors,
         t.warnings,
         t.infos,
         t.clean_claim_rate * 100.0,
-        report::format_money(t.amount_at_risk),
         report::format_money(t.total_charge)
     );
+    if t.pricing.used == Price::Medicare {
+        let p = &t.pricing;
+        println!(
+            "pricing: {} finding(s) priced ({} at the paid amount, {} at the fee schedule), {} at the billed amount (no price known)",
+            p.priced(),
+            p.paid,
+            p.fee_schedule_priced,
+            p.fallback
+        );
+    }
     if t.provider_findings > 0 {
         println!(
             "provider-level: {} finding(s) about {} provider(s), {} estimated (fraud-risk leads, not counted in the claim figures)",

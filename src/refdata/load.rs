@@ -65,9 +65,14 @@ pub fn load_for(rules_dir: &Path, explicit: Option<&Path>, opts: &LoadOptions) -
             if seen.is_empty() { "  (none)".to_string() } else { seen.join("\n") }
         )));
     }
-    if opts.wants(TableKind::ServiceMinutes) && !rd.has(TableKind::ServiceMinutes) {
+    let own_missing = [TableKind::ServiceMinutes, TableKind::PfsFactors].into_iter().any(|k| opts.wants(k) && !rd.has(k));
+    if own_missing {
         if let Some(own) = beside_rules("data/claimlint") {
-            rd.add_dir_with(&own, opts).map_err(|e| input(format!("reference data in {}: {e:#}", own.display())))?;
+            // Only the tables still missing: the named folder's own copies win.
+            let only: BTreeSet<TableKind> =
+                [TableKind::ServiceMinutes, TableKind::PfsFactors].into_iter().filter(|&k| opts.wants(k) && !rd.has(k)).collect();
+            let opts = LoadOptions { only: Some(only), cache: opts.cache.clone() };
+            rd.add_dir_with(&own, &opts).map_err(|e| input(format!("reference data in {}: {e:#}", own.display())))?;
         }
     }
     tracing::info!(dir = %dir.display(), files = rd.files.len(), ms = started.elapsed().as_millis() as u64, "reference data loaded");

@@ -74,6 +74,8 @@ pub enum TableKind {
     ServiceMinutes,
     /// Physician Fee Schedule relative value units.
     Pfs,
+    /// claimlint's own table of PFS conversion factors by calendar year.
+    PfsFactors,
 }
 
 impl TableKind {
@@ -280,6 +282,7 @@ pub struct RefData {
     mce: Releases<icd::MceMaster>,
     ages: icd::AgeRanges,
     pfs: Releases<pfs::PfsIndex>,
+    pfs_factors: pfs::ConversionFactors,
     hcpcs: codesets::CodeSet,
     cpt: codesets::CodeSet,
     pos: codesets::CodeSet,
@@ -581,5 +584,11 @@ impl RefData {
     /// the status is not one paid on RVUs (A, R, T), or the setting is marked NA for the code.
     pub fn pfs_amount(&self, code: &str, modifier: &str, dos: NaiveDate, setting: PfsSetting, conversion_factor: f64) -> Option<f64> {
         self.pfs(code, modifier, dos)?.amount(setting, conversion_factor)
+    }
+
+    /// The PFS conversion factor in force on `dos` (the `pfs_factors` table); `None` for a year
+    /// the table does not list.
+    pub fn pfs_conversion_factor(&self, dos: NaiveDate) -> Option<f64> {
+        self.pfs_factors.on(dos)
     }
 }

@@ -283,3 +283,98 @@ fn parse_rvu(src: &SourceFile, plan: &Plan) -> Result<PfsPart> {
     })?;
     Ok(PfsPart { rows })
 }
+
+/// The PFS conversion factor by date of service (claimlint's own table,
+/// `rules/data/claimlint/pfs_conversion_factors.csv`): CMS sets one per calendar year in the
+/// final rule, and Congress has changed it within a year (2024: from March 9).
+#[derive(Default)]
+pub(crate) struct ConversionFactors {
+    /// (effective from, factor), sorted by date.
+    rows: Vec<(NaiveDate, f64)>,
+}
+
+impl ConversionFactors {
+    /// The factor in force on `dos`: the latest row of that calendar year starting on or before
+    /// it. Another year's factor never prices a date: `None` for years the table does not list.
+    pub fn on(&self, dos: NaiveDate) -> Option<f64> {
+        let n = self.rows.partition_point(|(from, _)| *from <= dos);
+        let (from, cf) = self.rows[..n].last()?;
+        (from.year() == dos.year()).then_some(*cf)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct FactorsPart {
+    rows: Vec<(NaiveDate, f64)>,
+}
+
+pub(crate) struct FactorsTable;
+
+impl TableLoader for FactorsTable {
+    type Part = FactorsPart;
+
+    fn parse(src: &SourceFile, plan: &Plan, release: Option<NaiveDate>) -> Result<Parsed<FactorsPart>> {
+        let part = parse_factors(src, plan)?;
+        let n = part.rows.len();
+        Ok(Parsed::new(part, n, 0, release))
+    }
+
+    fn add(rd: &mut RefData, part: FactorsPart, _release: Option<NaiveDate>) {
+        let rows = &mut rd.pfs_factors.rows;
+        for (from, cf) in part.rows {
+            // A later file's factor for the same date replaces the earlier one.
+            rows.retain(|(d, _)| *d != from);
+            rows.push((from, cf));
+        }
+        rows.sort_by_key(|(d, _)| *d);
+    }
+
+    fn loaded(rd: &RefData) -> bool {
+        rd.pfs_factors.len() > 0
+    }
+
+    fn entries(rd: &RefData) -> usize {
+        rd.pfs_factors.len()
+    }
+}
+
+pub(crate) fn detect_factors(p: &Probe) -> Detected {
+    p.normalised(TableKind::PfsFactors, |_, h| h.iter().any(|c| c == "effective_from") && h.iter().any(|c| c == "conversion_factor"))
+}
+
+fn parse_factors(src: &SourceFile, plan: &Plan) -> Result<FactorsPart> {
+    let shown = &src.shown;
+    let year = read::require_col(&plan.header, "year", shown)?;
+    let from = read::require_col(&plan.header, "effective_from", shown)?;
+    let factor = read::require_col(&plan.header, "conversion_factor", shown)?;
+    let mut rows = Vec::new();
+    let mut line = 1usize;
+    read::for_each_batch(src, plan, &[year, from, factor], |cols| {
+        for k in 0..cols[0].len() {
+            line += 1;
+            let cell = |i: usize| cols[i].get(k).unwrap_or("").trim();
+            if (0..3).all(|i| cell(i).is_empty()) {
+                continue;
+            }
+            let at = || format!("{}: row {line}", shown.display());
+            let y: i32 = cell(0).parse().map_err(|_| anyhow!("{}: year {:?} is not a year", at(), cell(0)))?;
+            let d = NaiveDate::parse_from_str(cell(1), "%Y-%m-%d")
+                .map_err(|_| anyhow!("{}: effective_from {:?} is not a YYYY-MM-DD date", at(), cell(1)))?;
+            if d.year() != y {
+                bail!("{}: effective_from {d} is not in year {y}", at());
+            }
+            let cf: f64 = cell(2)
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| anyhow!("{}: conversion_factor {:?} is not a positive number", at(), cell(2)))?;
+            rows.push((d, cf));
+        }
+        Ok(())
+    })?;
+    Ok(FactorsPart { rows })
+}

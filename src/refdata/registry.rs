@@ -278,6 +278,16 @@ pub const TABLES: &[TableDef] = &[
         detect: pfs::detect,
         ops: ops::<pfs::PfsTable>(),
     },
+    TableDef {
+        kind: TableKind::PfsFactors,
+        name: "pfs_factors",
+        title: "PFS conversion factors by calendar year (claimlint's own table)",
+        download: "shipped with the rules in `rules/data/claimlint/` (the figures of CMS's PFS final rules and of the laws that changed them, each row citing its source)",
+        loads: "`year,effective_from,conversion_factor,source`: a factor applies from its date to the end of its year or the year's next row",
+        functions: &[RhaiFn { call: "pfs_conversion_factor(dos)", returns: "the conversion factor in dollars per RVU in force that day, or `()` for a year the table does not list" }],
+        detect: pfs::detect_factors,
+        ops: ops::<pfs::FactorsTable>(),
+    },
 ];
 
 // The registry is indexed by kind.

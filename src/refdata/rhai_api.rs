@@ -150,6 +150,11 @@ pub fn register_functions(engine: &mut Engine, refdata: Arc<RefData>) {
     });
 
     let rd = refdata.clone();
+    engine.register_fn("pfs_conversion_factor", move |dos: &str| -> Res<Dynamic> {
+        Ok(rd.pfs_conversion_factor(date(dos)?).map_or(Dynamic::UNIT, Dynamic::from))
+    });
+
+    let rd = refdata.clone();
     engine.register_fn("table_is_subset", move |name: &str| TableKind::from_name(name).is_some_and(|k| rd.is_subset(k)));
     let rd = refdata;
     engine.register_fn("has_table", move |name: &str| rd.has_table(name));

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::audit::AuditResult;
-use crate::vocab::{amount_at_risk, Finding, Severity};
+use crate::vocab::{amount_at_risk, amount_at_risk_priced, Finding, Price, Severity};
 
 /// Findings and dollars per denial code, most dollars first. Findings about a provider as a
 /// whole are left out: no remittance line would carry them.
@@ -23,6 +23,8 @@ pub struct DenialRow {
     pub claims: usize,
     /// Dollars at risk of the error and warning findings, each line once.
     pub amount: f64,
+    /// The same at the findings' expected allowed amounts.
+    pub allowed: f64,
 }
 
 pub fn denial_table(result: &AuditResult) -> Vec<DenialRow> {
@@ -51,6 +53,7 @@ pub fn denial_table(result: &AuditResult) -> Vec<DenialRow> {
                 findings: fs.len(),
                 claims,
                 amount: amount_at_risk(fs.iter().copied()),
+                allowed: amount_at_risk_priced(fs.iter().copied(), Price::Medicare),
             }
         })
         .collect();
@@ -233,6 +236,7 @@ pub fn drilldown(result: &AuditResult) -> Drilldown {
                 x.location,
                 denial,
                 fix,
+                (x.expected_allowed * 100.0).round() / 100.0,
             ])
         })
         .collect();

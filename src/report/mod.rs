@@ -66,6 +66,8 @@ struct RuleRow<'a> {
     meta: &'a RuleMeta,
     count: usize,
     amount: f64,
+    /// The same findings' expected allowed dollars.
+    allowed: f64,
 }
 
 #[derive(Serialize)]
@@ -117,18 +119,19 @@ struct AccountingRow<'a> {
 /// overpayment projected to the universe.
 pub fn render_compliance(result: &AuditResult, extrapolation: Option<&Extrapolation>, env: &Environment) -> Result<String> {
     let f = &result.findings;
-    let mut counts: HashMap<&str, (usize, f64)> = HashMap::new();
+    let mut counts: HashMap<&str, (usize, f64, f64)> = HashMap::new();
     for x in f {
-        let e = counts.entry(x.rule_id.as_str()).or_insert((0, 0.0));
+        let e = counts.entry(x.rule_id.as_str()).or_insert((0, 0.0, 0.0));
         e.0 += 1;
         e.1 += x.amount_at_risk;
+        e.2 += x.expected_allowed;
     }
     let mut rules: Vec<RuleRow> = result
         .rules
         .iter()
         .map(|m| {
-            let (count, amount) = counts.get(m.id.as_str()).copied().unwrap_or((0, 0.0));
-            RuleRow { meta: m, count, amount }
+            let (count, amount, allowed) = counts.get(m.id.as_str()).copied().unwrap_or((0, 0.0, 0.0));
+            RuleRow { meta: m, count, amount, allowed }
         })
         .collect();
     rules.sort_by(|a, b| b.count.cmp(&a.count).then(a.meta.id.cmp(&b.meta.id)));

@@ -510,6 +510,12 @@ fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding
     let meta = rule.meta();
     let row = raw.row.filter(|_| meta.scope != Scope::Provider);
     let fix = raw.fix.as_ref().map(|f| to_fix(input, row, f));
+    let mut one = [0u32; 1];
+    let priced = match row {
+        Some(r) if raw.line_level => Some(crate::price::finding(input.batch, input.refdata, &[r], raw.amount)),
+        Some(_) => Some(crate::price::finding(input.batch, input.refdata, record_rows(meta.scope, input.batch, record, &mut one), raw.amount)),
+        None => None,
+    };
     let base = |claim_id: String, line_number, payer_id, provider_npi, patient_id, service_date, location| Finding {
         claim_id,
         line_number,
@@ -518,6 +524,8 @@ fn to_finding(rule: &CompiledRule, input: &Input, record: usize, raw: RawFinding
         category: meta.category,
         message: raw.message.clone(),
         amount_at_risk: raw.amount,
+        expected_allowed: priced.map_or(raw.amount, |p| p.amount),
+        price_source: priced.map(|p| p.source),
         citation: meta.citation.clone(),
         payer_id,
         provider_npi,

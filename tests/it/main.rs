@@ -16,6 +16,7 @@ mod mce_agreement;
 mod mutation;
 mod packs;
 mod partitions;
+mod price;
 mod ratstats;
 mod refdata;
 mod remit;
