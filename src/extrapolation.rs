@@ -132,7 +132,9 @@ fn claim_amounts(result: &AuditResult) -> HashMap<&str, (f64, f64, Vec<String>)>
     let (claim_col, line_col) = (col_index("claim_id"), col_index("line_number"));
     let (paid_col, charge_col) = (col_index("paid_amount"), col_index("charge_amount"));
 
-    let mut errors: HashMap<(&str, Option<i64>), (f64, Vec<&str>)> = HashMap::new();
+    // (claim, line) -> (largest amount at risk, rule ids).
+    type LineErrors<'a> = HashMap<(&'a str, Option<i64>), (f64, Vec<&'a str>)>;
+    let mut errors: LineErrors = HashMap::new();
     for f in result.findings.iter().filter(|f| f.severity >= Severity::Error) {
         let e = errors.entry((f.claim_id.as_str(), f.line_number)).or_insert((0.0, Vec::new()));
         e.0 = e.0.max(f.amount_at_risk);

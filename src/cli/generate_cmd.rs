@@ -180,7 +180,7 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
         t0.elapsed().as_secs_f64()
     );
     if let Some(runs) = args.providers {
-        time_providers(&batch, &args.rules, runs)?;
+        time_providers(batch, &args.rules, runs)?;
     }
     Ok(u8::from(!loaded.issues.is_empty()))
 }

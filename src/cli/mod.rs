@@ -253,7 +253,6 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         partitions: if args.sample.is_some() || args.universe.is_some() { Some(1) } else { args.partitions },
         spill_dir: args.spill_dir.clone(),
         encoding: args.encoding.clone(),
-        ..Default::default()
     };
     let result = run_audit(&opts);
     spinner.finish();

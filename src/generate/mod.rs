@@ -447,7 +447,8 @@ impl Sink<'_> {
 }
 
 enum Writer {
-    Parquet(polars::io::parquet::write::BatchedWriter<std::fs::File>),
+    // Boxed: the Parquet writer is several times the size of the CSV one.
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
     Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
 }
 
@@ -472,7 +473,7 @@ impl Writer {
         let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let schema = schema();
         Ok(match ext.as_str() {
-            "parquet" => Writer::Parquet(ParquetWriter::new(file).with_row_group_size(Some(chunk_rows)).batched(&schema)?),
+            "parquet" => Writer::Parquet(Box::new(ParquetWriter::new(file).with_row_group_size(Some(chunk_rows)).batched(&schema)?)),
             "csv" => Writer::Csv(CsvWriter::new(file).include_header(true).batched(&schema)?),
             _ => bail!(crate::vocab::input_error(format!("{}: --out must end in .parquet or .csv", path.display()))),
         })

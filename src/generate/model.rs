@@ -371,7 +371,7 @@ impl<'a> Model<'a> {
         for slot in 0..n {
             for _ in 0..6 {
                 let code: &'static str = if slot > 0 && r.chance(0.12) && !self.pools.icd_billable.is_empty() {
-                    *r.pick(&self.pools.icd_billable)
+                    r.pick_copy(&self.pools.icd_billable)
                 } else if slot > 0 && r.chance(0.4) {
                     r.pick_weighted(DX_PRIMARY_CARE)
                 } else {
@@ -420,7 +420,7 @@ impl<'a> Model<'a> {
         };
         // The long tail: now and then a code drawn from the MUE table.
         if !filler && r.chance(0.05) && !self.pools.mue_codes.is_empty() {
-            let code: &'static str = *r.pick(&self.pools.mue_codes);
+            let code: &'static str = r.pick_copy(&self.pools.mue_codes);
             let pos_here: &'static str = match &lines[0].pos {
                 Cow::Borrowed(s) => s,
                 Cow::Owned(_) => "11",
