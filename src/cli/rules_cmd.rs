@@ -59,9 +59,6 @@ pub enum RulesCommand {
         id: String,
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
-        /// Reference tables; default: RULES/data.
-        #[arg(long, env = "CLAIMLINT_REFDATA")]
-        refdata: Option<PathBuf>,
     },
 }
 
@@ -71,7 +68,7 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
         RulesCommand::Explain { id, rules, refdata } => explain(&rules, refdata.as_deref(), &id),
         RulesCommand::Check { rules, refdata } => check_cmd(&rules, refdata.as_deref()),
         RulesCommand::Test { path, rules, refdata } => test_cmd(path.as_deref().unwrap_or(&rules), refdata.as_deref()),
-        RulesCommand::New { payer, id, rules, .. } => new_rule(&rules, &payer, &id),
+        RulesCommand::New { payer, id, rules } => new_rule(&rules, &payer, &id),
     }
 }
 

@@ -118,14 +118,6 @@ impl Manifest {
         self.planted.iter().sum()
     }
 
-    pub fn expected_for(&self, rule_id: &str) -> Option<u64> {
-        Rule::from_id(rule_id).map(|r| self.expected[r.index()])
-    }
-
-    pub fn planted_for(&self, rule_id: &str) -> Option<u64> {
-        Rule::from_id(rule_id).map(|r| self.planted[r.index()])
-    }
-
     /// `rule_id,planted,expected_findings` rows.
     pub fn rows(&self) -> Vec<(&'static str, u64, u64)> {
         RULES.iter().map(|r| (r.id(), self.planted[r.index()], self.expected[r.index()])).collect()

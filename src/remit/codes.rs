@@ -120,11 +120,6 @@ pub fn related(declared: &str, adjusted: &str) -> bool {
     declared == adjusted || RELATED.iter().any(|(_, f)| f.contains(&declared) && f.contains(&adjusted))
 }
 
-/// Name of the family that relates two different codes, for explanations.
-pub fn family_of(carc: &str) -> Option<&'static str> {
-    RELATED.iter().find(|(_, f)| f.contains(&carc)).map(|(name, _)| *name)
-}
-
 /// A CARC as X12 writes them: 1 to 3 digits, or a letter and digits (A1, B15, P12).
 pub fn valid_carc(code: &str) -> bool {
     let b = code.as_bytes();

@@ -77,15 +77,6 @@ impl ClaimIndex {
         index
     }
 
-    /// Builds an index from lines already extracted (tests, other loaders).
-    pub fn from_lines(lines: Vec<AuditedLine>) -> Self {
-        let mut index = ClaimIndex::default();
-        for l in lines {
-            index.push(l);
-        }
-        index
-    }
-
     fn push(&mut self, line: AuditedLine) {
         let i = self.lines.len();
         match self.by_claim.get_mut(&line.claim_id) {
@@ -167,17 +158,6 @@ pub struct Matching {
 }
 
 impl Matching {
-    /// Remittance claims per audited claim id.
-    pub fn by_audited_claim(&self) -> BTreeMap<&str, Vec<&ClaimMatch>> {
-        let mut m: BTreeMap<&str, Vec<&ClaimMatch>> = BTreeMap::new();
-        for c in &self.claims {
-            if let Some(id) = &c.audited_claim {
-                m.entry(id.as_str()).or_default().push(c);
-            }
-        }
-        m
-    }
-
     pub fn matched_claims(&self) -> usize {
         self.claims.iter().filter(|c| c.audited_claim.is_some()).count()
     }
