@@ -86,7 +86,7 @@ pub struct ReduceArgs {
 
 pub fn map(args: MapArgs) -> Result<u8> {
     if args.findings_schema {
-        println!("{}", findings_ddl()?);
+        outln!("{}", findings_ddl()?)?;
         return Ok(0);
     }
     let out = args.out.expect("clap requires --out");
@@ -109,14 +109,14 @@ pub fn map(args: MapArgs) -> Result<u8> {
     std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     findings::write(&output.audit.findings, &out.join("findings.parquet"), OutputFormat::Parquet)?;
     write_map_output(&output, &out.join("partition.json"))?;
-    println!(
+    outln!(
         "claimlint map: {} lines in {} claims, {} findings, {} rule error(s); wrote {}",
         output.audit.counts.lines,
         output.audit.counts.claims,
         output.audit.findings.len(),
         output.audit.failures.len(),
         out.display()
-    );
+    )?;
     Ok(0)
 }
 
@@ -134,7 +134,7 @@ pub fn reduce(args: ReduceArgs) -> Result<u8> {
     if opts.strict && !result.failures.is_empty() {
         anyhow::bail!(crate::audit::StrictFailure(result.failures.iter().map(|f| f.to_string()).collect()));
     }
-    print_summary(&result, args.show, false, args.out.is_some());
+    print_summary(&result, args.show, false, args.out.is_some())?;
     if let Some(out) = &args.out {
         write_reports(&result, out, args.format, args.templates.as_deref(), None)?;
     }

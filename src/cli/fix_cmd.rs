@@ -53,23 +53,23 @@ pub fn run(args: FixArgs) -> anyhow::Result<u8> {
     }
     let outcome = crate::fix::apply(&result, &files, &aliases, &args.out, args.suggested)?;
     let safe = outcome.changes.iter().filter(|c| c.kind == crate::vocab::FixKind::Safe).count();
-    println!(
+    outln!(
         "claimlint fix: {} finding(s) with a fix; {} cell(s) changed ({} safe, {} suggested); {} fix(es) left for a person",
         result.findings.iter().filter(|f| f.fix.is_some()).count(),
         outcome.changes.len(),
         safe,
         outcome.changes.len() - safe,
         outcome.pending.len()
-    );
+    )?;
     for c in &outcome.changes {
-        println!("  {}:{} {}: {:?} -> {:?} ({}, {})", c.file, c.row, c.field, c.old, c.new, c.rule_id, c.kind.as_str());
+        outln!("  {}:{} {}: {:?} -> {:?} ({}, {})", c.file, c.row, c.field, c.old, c.new, c.rule_id, c.kind.as_str())?;
     }
     for w in &outcome.written {
-        println!("corrected copy: {}", w.display());
+        outln!("corrected copy: {}", w.display())?;
     }
     for name in &outcome.log_only {
-        println!("{name}: X12 and NDJSON inputs are not rewritten; apply the changes in the change log at the source");
+        outln!("{name}: X12 and NDJSON inputs are not rewritten; apply the changes in the change log at the source")?;
     }
-    println!("change log: {}  fixes left for a person: {}", outcome.change_log.display(), outcome.pending_log.display());
+    outln!("change log: {}  fixes left for a person: {}", outcome.change_log.display(), outcome.pending_log.display())?;
     Ok(0)
 }

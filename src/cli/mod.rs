@@ -2,6 +2,22 @@
 //! 1 findings at or above `--fail-on`, 2 usage or input error, 3 internal error, 141 stdout
 //! closed by its reader.
 
+// Command output goes through these instead of `print!`/`println!`, which panic when stdout is
+// closed: a write error comes back as an `io::Error` for `?`, and `run` ends a closed pipe
+// with exit 141.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)
+    }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod distributed_cmd;
 mod fix_cmd;
 mod generate_cmd;
@@ -187,13 +203,13 @@ pub fn run() -> ExitCode {
         Command::Generate(args) => generate_cmd::run_generate(args),
         Command::Refdata(args) => refdata_cmd::run(args),
         Command::Load(args) => generate_cmd::run_load(args),
-        Command::Schema => {
-            print!("{}", crate::schema::markdown_table());
-            Ok(0)
-        }
+        Command::Schema => out!("{}", crate::schema::markdown_table()).map(|()| 0).map_err(Into::into),
     };
+    // Text written without a newline is still buffered: its error shows here.
+    let result = result.and_then(|code| std::io::Write::flush(&mut std::io::stdout()).map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             eprintln!("claimlint: error: {err:#}");
             let input = err.downcast_ref::<InputError>().is_some() || err.downcast_ref::<StrictFailure>().is_some();
@@ -202,16 +218,29 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The reader of stdout went away (`claimlint audit ... | head`): stop quietly, with the status
+/// a shell gives a process killed by SIGPIPE, as other Unix tools do.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
 /// `--profile`: what each rule cost, costliest first.
-fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
+fn print_profile(profile: &[crate::rules::run::RuleProfile]) -> std::io::Result<()> {
     let mut rows: Vec<_> = profile.iter().collect();
     rows.sort_by(|a, b| (b.select_seconds + b.eval_seconds).total_cmp(&(a.select_seconds + a.eval_seconds)));
-    println!(
+    outln!(
         "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9} {:>9}",
-        "rule", "scope", "records", "selected", "evaluations", "findings", "select ms", "script ms"
-    );
+        "rule",
+        "scope",
+        "records",
+        "selected",
+        "evaluations",
+        "findings",
+        "select ms",
+        "script ms"
+    )?;
     for p in rows {
-        println!(
+        outln!(
             "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9.1} {:>9.1}",
             p.rule_id,
             p.scope,
@@ -221,8 +250,9 @@ fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
             p.findings,
             p.select_seconds * 1e3,
             p.eval_seconds * 1e3
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn init_tracing(verbose: u8) {
@@ -257,13 +287,13 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let result = run_audit(&opts);
     spinner.finish();
     let result = result?;
-    print_summary(&result, args.show, args.profile, args.out.is_some());
+    print_summary(&result, args.show, args.profile, args.out.is_some())?;
     audit_outputs(args, result)
 }
 
 /// The summary `audit` and `reduce` print: rule diagnostics and errors on stderr, totals,
 /// reference tables and the first `show` findings on stdout.
-pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, has_out: bool) {
+pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, has_out: bool) -> std::io::Result<()> {
     for d in &result.diagnostics {
         eprintln!("{d}");
     }
@@ -277,9 +307,9 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         );
     }
     let t = &result.totals;
-    println!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations);
+    outln!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations)?;
     for line in crate::load::accounting::summary_lines(&result.accounting) {
-        println!("{line}");
+        outln!("{line}")?;
     }
     if !result.reference_tables.is_empty() {
         let tables: Vec<String> = result
@@ -291,17 +321,17 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
                 format!("{} {}{releases}", u.table, files.join("+"))
             })
             .collect();
-        println!("reference tables: {}", tables.join("; "));
+        outln!("reference tables: {}", tables.join("; "))?;
     }
     for n in &result.not_run {
-        println!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "));
+        outln!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "))?;
     }
     if profile {
-        print_profile(&result.profile);
+        print_profile(&result.profile)?;
     }
     let phases: Vec<String> = result.phases.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
     tracing::info!("phases: {}", phases.join(", "));
-    println!(
+    outln!(
         "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {} at risk of {} billed",
         t.errors,
         t.warnings,
@@ -309,14 +339,14 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         t.clean_claim_rate * 100.0,
         report::format_money(t.amount_at_risk),
         report::format_money(t.total_charge)
-    );
+    )?;
     if t.provider_findings > 0 {
-        println!(
+        outln!(
             "provider-level: {} finding(s) about {} provider(s), {} estimated (fraud-risk leads, not counted in the claim figures)",
             t.provider_findings,
             t.providers_with_findings,
             report::format_money(t.provider_amount_at_risk)
-        );
+        )?;
     }
     for f in result.findings.iter().take(show) {
         let (claim, line) = if f.is_provider_level() {
@@ -324,11 +354,12 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         } else {
             (f.claim_id.clone(), f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim".into()))
         };
-        println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message);
+        outln!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message)?;
     }
     if result.findings.len() > show {
-        println!("  … and {} more{}", result.findings.len() - show, if !has_out { " (use --out DIR to write them all)" } else { "" });
+        outln!("  … and {} more{}", result.findings.len() - show, if !has_out { " (use --out DIR to write them all)" } else { "" })?;
     }
+    Ok(())
 }
 
 /// What `audit` writes and returns after the summary: extrapolation, reports, exit code.
@@ -341,7 +372,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
     let extrapolation = design.map(|d| extrapolate(&result, d, args.confidence)).transpose()?;
     if let Some(x) = &extrapolation {
         let c = &x.chosen;
-        println!(
+        outln!(
             "extrapolation ({}, {} of {} claims, {} in error): overpayment {} ({:.0}% limits {} to {}); one-sided 90% lower bound {}",
             x.design,
             x.sample_size,
@@ -352,7 +383,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
             report::format_money(c.lower),
             report::format_money(c.upper),
             report::format_money(x.one_sided_90_lower)
-        );
+        )?;
     }
 
     if let Some(out) = &args.out {
@@ -360,7 +391,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;
-            println!("extrapolation: {}  sampled claims: {}", out.join("extrapolation.txt").display(), out.join("sample_claims.csv").display());
+            outln!("extrapolation: {}  sampled claims: {}", out.join("extrapolation.txt").display(), out.join("sample_claims.csv").display())?;
         }
     }
 
@@ -383,7 +414,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
             return Ok(2);
         }
         let checked = result.profile.iter().filter(|p| p.selected < p.records).count();
-        println!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked);
+        outln!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked)?;
     }
     let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);
     // The process ends here: freeing a large batch piece by piece would only delay the exit.
@@ -412,11 +443,11 @@ pub(crate) fn write_reports(
     std::fs::write(&fraud_path, report::render_fraud(result, "Fraud-risk report", &env)?)?;
     let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
     std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
-    println!(
+    outln!(
         "report: {}  fraud-risk report: {} (and providers.csv)  findings: {}",
         report_path.display(),
         fraud_path.display(),
         findings_path.display()
-    );
+    )?;
     Ok(())
 }

@@ -106,11 +106,11 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
         .filter(|r| tag.is_none_or(|t| r.meta().tags.iter().any(|x| x == t)))
         .collect();
     rows.sort_by(|a, b| a.meta().id.cmp(&b.meta().id));
-    println!("{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} TITLE", "ID", "SEVERITY", "SCOPE", "PAYERS", "FROM", "TO");
+    outln!("{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} TITLE", "ID", "SEVERITY", "SCOPE", "PAYERS", "FROM", "TO")?;
     for r in &rows {
         let m = r.meta();
         let payers = if m.payers.is_empty() { "all".to_string() } else { m.payers.join(",") };
-        println!(
+        outln!(
             "{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} {}",
             m.id,
             m.severity.as_str(),
@@ -119,9 +119,9 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
             date(m.effective_from),
             date(m.effective_to),
             m.title
-        );
+        )?;
     }
-    println!("{} rule(s)", rows.len());
+    outln!("{} rule(s)", rows.len())?;
     Ok(0)
 }
 
@@ -133,30 +133,30 @@ fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
     }
     for r in found {
         let m = r.meta();
-        println!("{} — {}", m.id, m.title);
-        println!("  file:      {}", r.source.path.display());
-        println!("  severity:  {}   category: {}   scope: {}", m.severity.as_str(), m.category.as_str(), m.scope.as_str());
-        println!("  payers:    {}", if m.payers.is_empty() { "all".into() } else { m.payers.join(", ") });
-        println!("  effective: {} to {}", date(m.effective_from), date(m.effective_to));
+        outln!("{} — {}", m.id, m.title)?;
+        outln!("  file:      {}", r.source.path.display())?;
+        outln!("  severity:  {}   category: {}   scope: {}", m.severity.as_str(), m.category.as_str(), m.scope.as_str())?;
+        outln!("  payers:    {}", if m.payers.is_empty() { "all".into() } else { m.payers.join(", ") })?;
+        outln!("  effective: {} to {}", date(m.effective_from), date(m.effective_to))?;
         if !m.tags.is_empty() {
-            println!("  tags:      {}", m.tags.join(", "));
+            outln!("  tags:      {}", m.tags.join(", "))?;
         }
-        println!("\nWhy this is a problem:\n  {}", m.rationale.trim());
-        println!("\nSource: {}", if m.citation.is_empty() { "—" } else { &m.citation });
+        outln!("\nWhy this is a problem:\n  {}", m.rationale.trim())?;
+        outln!("\nSource: {}", if m.citation.is_empty() { "—" } else { &m.citation })?;
         if !m.params.is_empty() {
-            println!("\nParameters (defaults; payer packs may override):");
+            outln!("\nParameters (defaults; payer packs may override):")?;
             for (k, v) in &m.params {
-                println!("  {k}: {}", serde_yaml::to_string(v).unwrap_or_default().trim().replace('\n', " "));
+                outln!("  {k}: {}", serde_yaml::to_string(v).unwrap_or_default().trim().replace('\n', " "))?;
             }
         }
         if !m.examples.is_empty() {
-            println!("\nExamples:");
+            outln!("\nExamples:")?;
             for e in &m.examples {
                 let outcome = if e.expect.is_empty() { "clean".to_string() } else { format!("{} finding(s)", e.expect.len()) };
-                println!("  - {} ({} line(s) → {outcome})", e.name, e.lines.len());
+                outln!("  - {} ({} line(s) → {outcome})", e.name, e.lines.len())?;
             }
         }
-        println!();
+        outln!()?;
     }
     Ok(0)
 }
@@ -171,37 +171,37 @@ fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
     }
     diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     for d in &diags {
-        println!("{d}");
+        outln!("{d}")?;
     }
     let errors = diags.iter().filter(|d| !d.is_warning).count();
     let warnings = diags.len() - errors;
     let files = set.rules.len() + set.diagnostics.iter().filter(|d| !d.is_warning).count();
-    println!("{files} rule file(s) checked: {errors} error(s), {warnings} warning(s)");
+    outln!("{files} rule file(s) checked: {errors} error(s), {warnings} warning(s)")?;
     Ok(u8::from(errors > 0))
 }
 
 fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
     let (engine, set, refdata) = load(path, refdata)?;
     for d in &set.diagnostics {
-        println!("{d}");
+        outln!("{d}")?;
     }
     let outcomes = testing::run_all(&engine, &refdata, &crate::audit::example_providers, &set.rules);
     let mut failed = 0;
     for o in &outcomes {
         match &o.failure {
-            None => println!("PASS {} — {}", o.rule_id, o.example),
+            None => outln!("PASS {} — {}", o.rule_id, o.example)?,
             Some(diff) => {
                 failed += 1;
-                println!("FAIL {} — {} ({})\n{}", o.rule_id, o.example, o.path, diff.trim_end());
+                outln!("FAIL {} — {} ({})\n{}", o.rule_id, o.example, o.path, diff.trim_end())?;
             }
         }
     }
     let without: Vec<&str> = set.rules.iter().filter(|r| r.meta().examples.is_empty()).map(|r| r.meta().id.as_str()).collect();
     if !without.is_empty() {
-        println!("note: {} rule(s) have no examples: {}", without.len(), without.join(", "));
+        outln!("note: {} rule(s) have no examples: {}", without.len(), without.join(", "))?;
     }
     let broken = set.diagnostics.iter().filter(|d| !d.is_warning).count();
-    println!("{} passed, {} failed", outcomes.len() - failed, failed + broken);
+    outln!("{} passed, {} failed", outcomes.len() - failed, failed + broken)?;
     Ok(u8::from(failed + broken > 0))
 }
 
@@ -216,8 +216,8 @@ fn new_rule(dir: &Path, payer: &str, id: &str) -> Result<u8> {
     }
     std::fs::create_dir_all(&folder)?;
     std::fs::write(&path, scaffold(payer, id))?;
-    println!("created {}", path.display());
-    println!("next: edit it, then run `claimlint rules test {}`", path.display());
+    outln!("created {}", path.display())?;
+    outln!("next: edit it, then run `claimlint rules test {}`", path.display())?;
     Ok(0)
 }
 

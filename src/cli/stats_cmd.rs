@@ -140,7 +140,7 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 fn finish(text: String, csv: String, output: &OutputArgs) -> Result<u8> {
-    print!("{text}");
+    out!("{text}")?;
     if let Some(path) = &output.html {
         let env = crate::report::environment(None)?;
         let explain = "Point estimates, standard errors and two-sided confidence limits. For a demand amount, Medicare \
@@ -207,7 +207,7 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
         let r = ratstats::stratified_random_numbers(args.seed, &requests).map_err(stats_error)?;
         (report::stratified_random_numbers_text(&r, &args.title), report::stratified_random_numbers_csv(&r))
     };
-    print!("{text}");
+    out!("{text}")?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)?;
         std::fs::write(out.join("sample.txt"), &text)?;
@@ -216,7 +216,7 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
         let explain = "The numbers drawn, in the order of selection, with the claim each one picks (for a claim frame). \
                        The same seed, frame and sizes always give the same sample, as in RAT-STATS.";
         std::fs::write(out.join("sample.html"), crate::report::render_ratstats(&env, &args.title, "Random sample", explain, &text, &csv)?)?;
-        println!("wrote {}, {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display(), out.join("sample.html").display());
+        outln!("wrote {}, {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display(), out.join("sample.html").display())?;
     }
     Ok(0)
 }

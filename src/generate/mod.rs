@@ -37,7 +37,7 @@ use crate::refdata::RefData;
 use crate::schema::{Kind, COLUMNS};
 pub use model::npi_with_check_digit;
 use model::{Generated, Model};
-use oracle::{Counts, Rule, RULES};
+use oracle::{Counts, RULES};
 
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {

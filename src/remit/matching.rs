@@ -12,7 +12,7 @@
 //! (NU) also pairs on the audited revenue code. A remittance line without a date takes the
 //! claim's statement date (DTM*232); with none, dates are not compared.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
