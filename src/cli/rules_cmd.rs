@@ -125,10 +125,22 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
     Ok(0)
 }
 
+/// A data-quality check the readers report: built in, so it has no rule file.
+fn explain_dq(c: &crate::load::dq::DqCheck) -> Result<u8> {
+    outln!("{} — {}", c.id, c.title)?;
+    outln!("  built in:  a data-quality check of the readers (src/load/dq.rs)")?;
+    outln!("  severity:  {}   category: data-quality", c.severity.as_str())?;
+    outln!("\nWhy this is a problem:\n  {}", c.rationale.trim())?;
+    Ok(0)
+}
+
 fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
     let (_, set, _) = load(dir, refdata)?;
     let found: Vec<&CompiledRule> = set.rules.iter().filter(|r| r.meta().id.eq_ignore_ascii_case(id)).collect();
     if found.is_empty() {
+        if let Some(c) = crate::load::dq::find(&id.to_ascii_uppercase()) {
+            return explain_dq(c);
+        }
         bail!(input_error(format!("no rule with id `{id}` under {} (see `claimlint rules list`)", dir.display())));
     }
     for r in found {
