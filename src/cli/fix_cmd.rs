@@ -21,28 +21,23 @@ pub struct FixArgs {
     /// needs a person's judgement).
     #[arg(long)]
     suggested: bool,
-    /// Folder of rule files (searched recursively).
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables; default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
-    /// YAML file mapping your column names onto the canonical schema.
-    #[arg(long)]
-    aliases: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: super::shared_args::RuleArgs,
+    #[command(flatten)]
+    alias_args: super::shared_args::AliasArgs,
 }
 
 pub fn run(args: FixArgs) -> anyhow::Result<u8> {
     let files = crate::load::discover_inputs(&args.inputs)?;
     let mut aliases = AliasMap::builtin();
-    if let Some(path) = &args.aliases {
+    if let Some(path) = &args.alias_args.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
     let result = run_audit(&AuditOptions {
         inputs: files.clone(),
-        rules_dir: args.rules,
-        refdata: args.refdata,
-        aliases: args.aliases,
+        rules_dir: args.rule_args.rules,
+        refdata: args.rule_args.refdata,
+        aliases: args.alias_args.aliases,
         sandbox: Sandbox::default(),
         // Fixes are mapped back to the rows of the batch, so it is audited in memory.
         partitions: Some(1),

@@ -26,6 +26,7 @@ mod progress;
 mod refdata_cmd;
 mod remit_cmd;
 mod rules_cmd;
+mod shared_args;
 mod stats_cmd;
 
 use std::path::{Path, PathBuf};
@@ -37,7 +38,6 @@ use crate::audit::{run_audit, AuditOptions, AuditResult, StrictFailure};
 use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
 use crate::report;
-use crate::rules::Sandbox;
 use crate::vocab::InputError;
 use crate::vocab::Severity;
 
@@ -89,36 +89,20 @@ struct AuditArgs {
     /// Claim files or folders.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Folder of rule files (searched recursively).
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables (CMS NCCI, ICD-10-CM, MCE, HCPCS, POS, ...); default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: shared_args::RuleArgs,
     /// Folder for the parsed reference-table cache; default: the user's cache folder.
     #[arg(long, env = "CLAIMLINT_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// YAML file mapping your column names onto the canonical schema.
-    #[arg(long)]
-    aliases: Option<PathBuf>,
+    #[command(flatten)]
+    alias_args: shared_args::AliasArgs,
     /// Folder for the HTML report and the findings file; without it only the summary prints.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Findings file format.
-    #[arg(long, value_enum, default_value = "csv")]
-    format: OutputFormat,
-    /// Exit 1 when any finding is at or above this severity.
-    #[arg(long, default_value = "error", value_parser = parse_severity)]
-    fail_on: Severity,
-    /// Folder with templates that replace the built-in ones (same file names as reports/).
-    #[arg(long)]
-    templates: Option<PathBuf>,
-    /// Fail (exit 2) when any rule has an error, instead of reporting it and running the others.
-    #[arg(long)]
-    strict: bool,
-    /// Rhai operations one rule may spend on one record before it is stopped.
-    #[arg(long, default_value_t = Sandbox::default().max_operations)]
-    max_operations: u64,
+    #[command(flatten)]
+    report_args: shared_args::ReportArgs,
+    #[command(flatten)]
+    engine_args: shared_args::EngineArgs,
     /// Findings printed on stdout (the findings file has all of them).
     #[arg(long, default_value_t = 20)]
     show: usize,
@@ -270,12 +254,12 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let spinner = progress::Spinner::start("auditing claims");
     let opts = AuditOptions {
         inputs: args.inputs.clone(),
-        rules_dir: args.rules.clone(),
-        refdata: args.refdata.clone(),
+        rules_dir: args.rule_args.rules.clone(),
+        refdata: args.rule_args.refdata.clone(),
         cache_dir: args.cache_dir.clone(),
-        aliases: args.aliases.clone(),
-        sandbox: Sandbox { max_operations: args.max_operations },
-        strict: args.strict,
+        aliases: args.alias_args.aliases.clone(),
+        sandbox: args.engine_args.sandbox(),
+        strict: args.engine_args.strict,
         peer_table: args.peers.clone(),
         verify_selectors: args.verify_selectors,
         memory: args.memory,
@@ -387,7 +371,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
     }
 
     if let Some(out) = &args.out {
-        write_reports(&result, out, args.format, args.templates.as_deref(), extrapolation.as_ref())?;
+        write_reports(&result, out, args.report_args.format, args.report_args.templates.as_deref(), extrapolation.as_ref())?;
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;
@@ -416,7 +400,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
         let checked = result.profile.iter().filter(|p| p.selected < p.records).count();
         outln!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked)?;
     }
-    let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);
+    let failing = result.findings.iter().any(|f| f.severity >= args.report_args.fail_on);
     // The process ends here: freeing a large batch piece by piece would only delay the exit.
     std::mem::forget(result);
     Ok(u8::from(failing))
