@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::audit::AuditResult;
 use crate::batch::col_index;
-use crate::ratstats::{self, report, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
+use crate::ratstats::{self, appraisal_output, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
 use crate::vocab::input_error;
 use crate::vocab::Severity;
 
@@ -103,11 +103,11 @@ impl Extrapolation {
                 "{},{},{},{:.2},{:.2},{:.2},{}\n",
                 c.stratum,
                 c.selection_order.map(|o| o.to_string()).unwrap_or_default(),
-                report::csv_field(&c.claim_id),
+                appraisal_output::csv_field(&c.claim_id),
                 c.examined,
                 c.audited,
                 c.overpayment,
-                report::csv_field(&c.rules.join(" "))
+                appraisal_output::csv_field(&c.rules.join(" "))
             ));
         }
         out
@@ -297,7 +297,7 @@ pub fn extrapolate(result: &AuditResult, design: SampleDesign, confidence: f64) 
             *universe,
             point,
             d.limits.iter().map(|l| overpayment_limits(point, l)).collect::<Vec<_>>(),
-            report::variable_text(&a, title),
+            appraisal_output::variable_text(&a, title),
         )
     } else {
         let strata: Vec<StratumValues> = by_stratum
@@ -307,7 +307,13 @@ pub fn extrapolate(result: &AuditResult, design: SampleDesign, confidence: f64) 
         let a = ratstats::appraise_stratified(&strata, &levels).map_err(stats_error)?;
         let d = a.difference.as_ref().expect("difference is derived from examined and audited");
         let point = -d.point_estimate;
-        ("stratified", a.universe_size, point, d.limits.iter().map(|l| overpayment_limits(point, l)).collect(), report::stratified_text(&a, title))
+        (
+            "stratified",
+            a.universe_size,
+            point,
+            d.limits.iter().map(|l| overpayment_limits(point, l)).collect(),
+            appraisal_output::stratified_text(&a, title),
+        )
     };
 
     let pick = |c: f64| limits.iter().find(|l| (l.confidence - c).abs() < 1e-12).cloned().expect("level was requested");

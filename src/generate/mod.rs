@@ -381,7 +381,7 @@ impl Sink<'_> {
         let share = paid_share(pat.payer);
         for (ci_, claim) in g.enc.claims.iter().enumerate() {
             let claim_id = format!("C{:010}", self.manifest.claims - g.enc.claims.len() as u64 + ci_ as u64 + 1);
-            let lines: Vec<&model::Line> = g.enc.lines.iter().filter(|l| l.claim as usize == ci_).collect();
+            let lines: Vec<&model::PlannedLine> = g.enc.lines.iter().filter(|l| l.claim as usize == ci_).collect();
             if lines.len() > 1 {
                 self.manifest.multi_line_claims += 1;
             }

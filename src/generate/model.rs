@@ -118,7 +118,7 @@ pub fn npi_with_check_digit(base9: u64) -> String {
 // ----- encounters -----
 
 #[derive(Clone, Debug)]
-pub struct Line {
+pub struct PlannedLine {
     pub claim: u8,
     pub code: Text,
     pub units: u32,
@@ -128,7 +128,7 @@ pub struct Line {
     pub unit_fee: f64,
 }
 
-impl Line {
+impl PlannedLine {
     pub fn charge(&self) -> f64 {
         (self.unit_fee * self.units as f64 * 100.0).round() / 100.0
     }
@@ -136,7 +136,7 @@ impl Line {
         self.mods.iter().any(|m| set.iter().any(|s| s.as_ref() == m.as_ref()))
     }
     /// FED-DUPLICATE-ACROSS-CLAIMS's key: code, modifiers, units and charge.
-    pub fn same_service(&self, o: &Line) -> bool {
+    pub fn same_service(&self, o: &PlannedLine) -> bool {
         self.code == o.code && self.mods == o.mods && self.units == o.units && self.charge() == o.charge()
     }
 }
@@ -154,7 +154,7 @@ pub struct Encounter {
     pub patient: u32,
     pub provider: u32,
     pub dos: NaiveDate,
-    pub lines: Vec<Line>,
+    pub lines: Vec<PlannedLine>,
     pub claims: Vec<Claim>,
 }
 
@@ -411,7 +411,7 @@ impl<'a> Model<'a> {
             }
         };
         let prov = &self.providers[provider as usize];
-        let mut lines: Vec<Line> = Vec::new();
+        let mut lines: Vec<PlannedLine> = Vec::new();
         let dx_list = if filler {
             push(&mut lines, templates::line(prov, "99213", 1, "11"));
             templates::default_dx(age)
@@ -561,7 +561,7 @@ impl<'a> Model<'a> {
 }
 
 /// Adds a line unless the encounter already bills the code.
-pub fn push(lines: &mut Vec<Line>, l: Line) {
+pub fn push(lines: &mut Vec<PlannedLine>, l: PlannedLine) {
     if !lines.iter().any(|x| x.code == l.code) {
         lines.push(l);
     }

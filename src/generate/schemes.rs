@@ -289,7 +289,7 @@ impl Schemes {
 const EM_UP: [(&str, &str); 6] =
     [("99211", "99212"), ("99212", "99213"), ("99213", "99214"), ("99214", "99215"), ("99202", "99203"), ("99203", "99204")];
 
-fn recode(line: &mut super::model::Line, prov: &Provider, code: &'static str) {
+fn recode(line: &mut super::model::PlannedLine, prov: &Provider, code: &'static str) {
     line.code = Cow::Borrowed(code);
     line.unit_fee = templates::fee(code) * prov.markup;
 }
