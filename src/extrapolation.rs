@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::audit::AuditResult;
 use crate::batch::col_index;
-use crate::ratstats::{self, report, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
+use crate::ratstats::{self, appraisal_output, ConfidenceLimits, SampleValues, StratumValues, DEFAULT_LEVELS};
 use crate::vocab::input_error;
 use crate::vocab::Severity;
 
@@ -103,11 +103,11 @@ impl Extrapolation {
                 "{},{},{},{:.2},{:.2},{:.2},{}\n",
                 c.stratum,
                 c.selection_order.map(|o| o.to_string()).unwrap_or_default(),
-                report::csv_field(&c.claim_id),
+                appraisal_output::csv_field(&c.claim_id),
                 c.examined,
                 c.audited,
                 c.overpayment,
-                report::csv_field(&c.rules.join(" "))
+                appraisal_output::csv_field(&c.rules.join(" "))
             ));
         }
         out
@@ -132,7 +132,9 @@ fn claim_amounts(result: &AuditResult) -> HashMap<&str, (f64, f64, Vec<String>)>
     let (claim_col, line_col) = (col_index("claim_id"), col_index("line_number"));
     let (paid_col, charge_col) = (col_index("paid_amount"), col_index("charge_amount"));
 
-    let mut errors: HashMap<(&str, Option<i64>), (f64, Vec<&str>)> = HashMap::new();
+    // (claim, line) -> (largest amount at risk, rule ids).
+    type LineErrors<'a> = HashMap<(&'a str, Option<i64>), (f64, Vec<&'a str>)>;
+    let mut errors: LineErrors = HashMap::new();
     for f in result.findings.iter().filter(|f| f.severity >= Severity::Error) {
         let e = errors.entry((f.claim_id.as_str(), f.line_number)).or_insert((0.0, Vec::new()));
         e.0 = e.0.max(f.amount(result.totals.pricing.used));
@@ -295,7 +297,7 @@ pub fn extrapolate(result: &AuditResult, design: SampleDesign, confidence: f64) 
             *universe,
             point,
             d.limits.iter().map(|l| overpayment_limits(point, l)).collect::<Vec<_>>(),
-            report::variable_text(&a, title),
+            appraisal_output::variable_text(&a, title),
         )
     } else {
         let strata: Vec<StratumValues> = by_stratum
@@ -305,7 +307,13 @@ pub fn extrapolate(result: &AuditResult, design: SampleDesign, confidence: f64) 
         let a = ratstats::appraise_stratified(&strata, &levels).map_err(stats_error)?;
         let d = a.difference.as_ref().expect("difference is derived from examined and audited");
         let point = -d.point_estimate;
-        ("stratified", a.universe_size, point, d.limits.iter().map(|l| overpayment_limits(point, l)).collect(), report::stratified_text(&a, title))
+        (
+            "stratified",
+            a.universe_size,
+            point,
+            d.limits.iter().map(|l| overpayment_limits(point, l)).collect(),
+            appraisal_output::stratified_text(&a, title),
+        )
     };
 
     let pick = |c: f64| limits.iter().find(|l| (l.confidence - c).abs() < 1e-12).cloned().expect("level was requested");

@@ -132,7 +132,7 @@ impl ChunkSink for Partitioner {
             let mut part = frame.take(&IdxCa::from_vec("idx".into(), idx))?;
             if self.writers[p].is_none() {
                 let path = self.dir.path().join(format!("p{p:04}-s{source:05}.parquet"));
-                let writer = ParquetWriter::new(File::create(&path)?).with_compression(ParquetCompression::Lz4Raw).batched(&part.schema())?;
+                let writer = ParquetWriter::new(File::create(&path)?).with_compression(ParquetCompression::Lz4Raw).batched(part.schema())?;
                 self.files[p].push((source, path.clone()));
                 self.writers[p] = Some((path, writer));
             }

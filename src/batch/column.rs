@@ -116,20 +116,6 @@ impl Interner {
         }
     }
 
-    /// Interns a value read from an Arrow string view: short values by the view itself.
-    pub fn intern_view(&mut self, s: &str, view: u128) -> u32 {
-        let len = s.len();
-        if len == 0 {
-            return 0;
-        }
-        if len <= 12 {
-            // Unused inline bytes are not guaranteed to be zero.
-            let mask = if len == 12 { u128::MAX } else { (1u128 << (32 + 8 * len)) - 1 };
-            return self.intern_short(view & mask, s.as_bytes());
-        }
-        self.intern(s)
-    }
-
     pub fn intern(&mut self, s: &str) -> u32 {
         if s.is_empty() {
             return 0;

@@ -31,9 +31,12 @@ pub struct Batch {
     pub claims: Groups,
     pub patient_days: Groups,
     pub providers: Groups,
-    /// (patient, procedure code) -> (day, row) sorted, built on first use by frequency rules.
-    pub patient_code_days: OnceLock<HashMap<(u32, u32), Vec<(i32, u32)>>>,
+    /// Built on first use by frequency rules.
+    pub patient_code_days: OnceLock<PatientCodeDays>,
 }
+
+/// (patient, procedure code) -> (day, row), sorted.
+pub type PatientCodeDays = HashMap<(u32, u32), Vec<(i32, u32)>>;
 
 /// Schema position of a column by name (for names known only at run time; hot code uses
 /// `schema::col::*`).

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 use polars::prelude::DataType;
 
-use super::{parse_severity, print_summary, write_reports};
+use super::shared_args::{AliasArgs, EngineArgs, ReportArgs, RuleArgs};
+use super::{print_summary, write_reports};
 use crate::audit::distributed::{map_partition, reduce_map_outputs, write_map_output};
 use crate::audit::AuditOptions;
 use crate::findings::{self, OutputFormat};
-use crate::rules::{Sandbox, Scope};
+use crate::rules::Scope;
 use crate::schema::AliasMap;
-use crate::vocab::{input_error, Price, Severity};
+use crate::vocab::{input_error, Price};
 
 #[derive(clap::Args)]
 pub struct MapArgs {
@@ -20,24 +21,15 @@ pub struct MapArgs {
     /// each line's file name and 1-based row there, for the findings' locations.
     #[arg(required_unless_present = "findings_schema")]
     inputs: Vec<PathBuf>,
-    /// Folder of rule files (searched recursively).
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables; default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
-    /// YAML file mapping your column names onto the canonical schema.
-    #[arg(long)]
-    aliases: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: RuleArgs,
+    #[command(flatten)]
+    alias_args: AliasArgs,
     /// Folder for the partition's findings.parquet and partition.json.
     #[arg(long, required_unless_present = "findings_schema")]
     out: Option<PathBuf>,
-    /// Fail (exit 2) when any rule has an error.
-    #[arg(long)]
-    strict: bool,
-    /// Rhai operations one rule may spend on one record before it is stopped.
-    #[arg(long, default_value_t = Sandbox::default().max_operations)]
-    max_operations: u64,
+    #[command(flatten)]
+    engine_args: EngineArgs,
     /// `medicare` also loads the Physician Fee Schedule, so the findings are priced with it
     /// whatever the rules read; pass the reduce's `--price` here too.
     #[arg(long, default_value = "billed", value_parser = super::parse_price)]
@@ -49,37 +41,23 @@ pub struct MapArgs {
 
 #[derive(clap::Args)]
 pub struct ReduceArgs {
-    /// partition.json files written by `claimlint map`, or folders of them.
+    /// partition.json files written by `claimlint map`, or folders of them. Give the --rules and
+    /// --refdata the maps ran with; --strict also fails on a rule error in a map output.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Folder of rule files: the same rules the maps ran.
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables; default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: RuleArgs,
     /// Folder for the findings file, report.html, fraud.html and providers.csv.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Findings file format.
-    #[arg(long, value_enum, default_value = "csv")]
-    format: OutputFormat,
+    #[command(flatten)]
+    report_args: ReportArgs,
     /// Also write the findings of the provider-scope rules alone to this Parquet file (for a
     /// driver that already stored the map findings).
     #[arg(long)]
     provider_findings: Option<PathBuf>,
-    /// Exit 1 when any finding is at or above this severity.
-    #[arg(long, default_value = "error", value_parser = parse_severity)]
-    fail_on: Severity,
-    /// Folder with templates that replace the built-in ones (same file names as reports/).
-    #[arg(long)]
-    templates: Option<PathBuf>,
-    /// Fail (exit 2) when any rule has an error, here or in a map output.
-    #[arg(long)]
-    strict: bool,
-    /// Rhai operations one rule may spend on one record before it is stopped.
-    #[arg(long, default_value_t = Sandbox::default().max_operations)]
-    max_operations: u64,
+    #[command(flatten)]
+    engine_args: EngineArgs,
     /// External peer aggregates (CMS Physician & Other Practitioners layout), as for `audit`.
     #[arg(long)]
     peers: Option<PathBuf>,
@@ -93,20 +71,20 @@ pub struct ReduceArgs {
 
 pub fn map(args: MapArgs) -> Result<u8> {
     if args.findings_schema {
-        println!("{}", findings_ddl()?);
+        outln!("{}", findings_ddl()?)?;
         return Ok(0);
     }
     let out = args.out.expect("clap requires --out");
     let mut aliases = AliasMap::builtin();
-    if let Some(path) = &args.aliases {
+    if let Some(path) = &args.alias_args.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
     let opts = AuditOptions {
         inputs: args.inputs,
-        rules_dir: args.rules,
-        refdata: args.refdata,
-        sandbox: Sandbox { max_operations: args.max_operations },
-        strict: args.strict,
+        rules_dir: args.rule_args.rules,
+        refdata: args.rule_args.refdata,
+        sandbox: args.engine_args.sandbox(),
+        strict: args.engine_args.strict,
         price: args.price,
         ..Default::default()
     };
@@ -117,24 +95,24 @@ pub fn map(args: MapArgs) -> Result<u8> {
     std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     findings::write(&output.audit.findings, &out.join("findings.parquet"), OutputFormat::Parquet)?;
     write_map_output(&output, &out.join("partition.json"))?;
-    println!(
+    outln!(
         "claimlint map: {} lines in {} claims, {} findings, {} rule error(s); wrote {}",
         output.audit.counts.lines,
         output.audit.counts.claims,
         output.audit.findings.len(),
         output.audit.failures.len(),
         out.display()
-    );
+    )?;
     Ok(0)
 }
 
 pub fn reduce(args: ReduceArgs) -> Result<u8> {
     let opts = AuditOptions {
         inputs: args.inputs,
-        rules_dir: args.rules,
-        refdata: args.refdata,
-        sandbox: Sandbox { max_operations: args.max_operations },
-        strict: args.strict,
+        rules_dir: args.rule_args.rules,
+        refdata: args.rule_args.refdata,
+        sandbox: args.engine_args.sandbox(),
+        strict: args.engine_args.strict,
         peer_table: args.peers,
         price: args.price,
         ..Default::default()
@@ -143,16 +121,16 @@ pub fn reduce(args: ReduceArgs) -> Result<u8> {
     if opts.strict && !result.failures.is_empty() {
         anyhow::bail!(crate::audit::StrictFailure(result.failures.iter().map(|f| f.to_string()).collect()));
     }
-    print_summary(&result, args.show, false, args.out.is_some());
+    print_summary(&result, args.show, false, args.out.is_some())?;
     if let Some(out) = &args.out {
-        write_reports(&result, out, args.format, args.templates.as_deref(), None)?;
+        write_reports(&result, out, args.report_args.format, args.report_args.templates.as_deref(), None)?;
     }
     if let Some(path) = &args.provider_findings {
         let provider_rules: Vec<&str> = result.rules.iter().filter(|r| r.scope == Scope::Provider).map(|r| r.id.as_str()).collect();
         let own: Vec<_> = result.findings.iter().filter(|f| provider_rules.contains(&f.rule_id.as_str())).cloned().collect();
         findings::write(&own, path, OutputFormat::Parquet)?;
     }
-    Ok(u8::from(result.findings.iter().any(|f| f.severity >= args.fail_on)))
+    Ok(u8::from(result.findings.iter().any(|f| f.severity >= args.report_args.fail_on)))
 }
 
 /// The findings columns as Spark DDL (`name TYPE, ...`), so a driver declares the map's output

@@ -21,28 +21,23 @@ pub struct FixArgs {
     /// needs a person's judgement).
     #[arg(long)]
     suggested: bool,
-    /// Folder of rule files (searched recursively).
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables; default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
-    /// YAML file mapping your column names onto the canonical schema.
-    #[arg(long)]
-    aliases: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: super::shared_args::RuleArgs,
+    #[command(flatten)]
+    alias_args: super::shared_args::AliasArgs,
 }
 
 pub fn run(args: FixArgs) -> anyhow::Result<u8> {
     let files = crate::load::discover_inputs(&args.inputs)?;
     let mut aliases = AliasMap::builtin();
-    if let Some(path) = &args.aliases {
+    if let Some(path) = &args.alias_args.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
     let result = run_audit(&AuditOptions {
         inputs: files.clone(),
-        rules_dir: args.rules,
-        refdata: args.refdata,
-        aliases: args.aliases,
+        rules_dir: args.rule_args.rules,
+        refdata: args.rule_args.refdata,
+        aliases: args.alias_args.aliases,
         sandbox: Sandbox::default(),
         // Fixes are mapped back to the rows of the batch, so it is audited in memory.
         partitions: Some(1),
@@ -53,23 +48,23 @@ pub fn run(args: FixArgs) -> anyhow::Result<u8> {
     }
     let outcome = crate::fix::apply(&result, &files, &aliases, &args.out, args.suggested)?;
     let safe = outcome.changes.iter().filter(|c| c.kind == crate::vocab::FixKind::Safe).count();
-    println!(
+    outln!(
         "claimlint fix: {} finding(s) with a fix; {} cell(s) changed ({} safe, {} suggested); {} fix(es) left for a person",
         result.findings.iter().filter(|f| f.fix.is_some()).count(),
         outcome.changes.len(),
         safe,
         outcome.changes.len() - safe,
         outcome.pending.len()
-    );
+    )?;
     for c in &outcome.changes {
-        println!("  {}:{} {}: {:?} -> {:?} ({}, {})", c.file, c.row, c.field, c.old, c.new, c.rule_id, c.kind.as_str());
+        outln!("  {}:{} {}: {:?} -> {:?} ({}, {})", c.file, c.row, c.field, c.old, c.new, c.rule_id, c.kind.as_str())?;
     }
     for w in &outcome.written {
-        println!("corrected copy: {}", w.display());
+        outln!("corrected copy: {}", w.display())?;
     }
     for name in &outcome.log_only {
-        println!("{name}: X12 and NDJSON inputs are not rewritten; apply the changes in the change log at the source");
+        outln!("{name}: X12 and NDJSON inputs are not rewritten; apply the changes in the change log at the source")?;
     }
-    println!("change log: {}  fixes left for a person: {}", outcome.change_log.display(), outcome.pending_log.display());
+    outln!("change log: {}  fixes left for a person: {}", outcome.change_log.display(), outcome.pending_log.display())?;
     Ok(0)
 }

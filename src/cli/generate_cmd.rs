@@ -65,18 +65,18 @@ pub fn run_generate(args: GenerateArgs) -> Result<u8> {
     opts.to = args.to;
     opts.scheme_share = args.schemes.then_some(args.scheme_share);
     let manifest = generate(&opts)?;
-    print!("{}", manifest.summary());
+    out!("{}", manifest.summary())?;
     if let Some(path) = &args.manifest {
         std::fs::write(path, manifest.to_csv()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        println!("manifest: {}", path.display());
+        outln!("manifest: {}", path.display())?;
         if args.schemes {
             let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let schemes = path.with_file_name(format!("{stem}-schemes.csv"));
             std::fs::write(&schemes, manifest.schemes_csv()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", schemes.display()))?;
-            println!("planted schemes: {}", schemes.display());
+            outln!("planted schemes: {}", schemes.display())?;
         }
     }
-    println!("wrote {} in {:.2} s", args.out.display(), started.elapsed().as_secs_f64());
+    outln!("wrote {} in {:.2} s", args.out.display(), started.elapsed().as_secs_f64())?;
     Ok(0)
 }
 
@@ -135,14 +135,14 @@ fn time_providers(batch: &crate::batch::Batch, rules: &std::path::Path, runs: us
         }
     }
     let cpu = |v: Vec<f64>| if v.is_empty() { "n/a".to_string() } else { format!("{:.3} s", median(v)) };
-    println!(
+    outln!(
         "provider indicators for {providers} providers over {} runs: map (partials) {:.3} s wall, {} CPU; reduce (records) {:.3} s wall, {} CPU",
         runs.max(1),
         median(map),
         cpu(map_cpu),
         median(reduce),
         cpu(reduce_cpu)
-    );
+    )?;
     Ok(())
 }
 
@@ -162,7 +162,7 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
             lines += df.height();
             bytes += df.estimated_size();
         }
-        println!("raw parquet read: {lines} lines, {} MB in memory, {:.3} s", bytes / 1_000_000, t0.elapsed().as_secs_f64());
+        outln!("raw parquet read: {lines} lines, {} MB in memory, {:.3} s", bytes / 1_000_000, t0.elapsed().as_secs_f64())?;
         return Ok(0);
     }
     let mut aliases = crate::schema::AliasMap::builtin();
@@ -171,16 +171,16 @@ pub fn run_load(args: LoadArgs) -> Result<u8> {
     }
     let loaded = crate::load::load_claims(&args.inputs, &aliases)?;
     let batch = &loaded.batch;
-    println!(
+    outln!(
         "loaded {} lines ({} claims), {} data-quality issues, batch {} MB; load and batch {:.3} s",
         batch.len,
         batch.claims.len(),
         loaded.issues.len(),
         batch.heap_bytes() / 1_000_000,
         t0.elapsed().as_secs_f64()
-    );
+    )?;
     if let Some(runs) = args.providers {
-        time_providers(&batch, &args.rules, runs)?;
+        time_providers(batch, &args.rules, runs)?;
     }
     Ok(u8::from(!loaded.issues.is_empty()))
 }

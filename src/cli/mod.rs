@@ -2,6 +2,22 @@
 //! 1 findings at or above `--fail-on`, 2 usage or input error, 3 internal error, 141 stdout
 //! closed by its reader.
 
+// Command output goes through these instead of `print!`/`println!`, which panic when stdout is
+// closed: a write error comes back as an `io::Error` for `?`, and `run` ends a closed pipe
+// with exit 141.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)
+    }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod distributed_cmd;
 mod fix_cmd;
 mod generate_cmd;
@@ -10,6 +26,7 @@ mod progress;
 mod refdata_cmd;
 mod remit_cmd;
 mod rules_cmd;
+mod shared_args;
 mod stats_cmd;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +38,6 @@ use crate::audit::{run_audit, AuditOptions, AuditResult, StrictFailure};
 use crate::extrapolation::{extrapolate, SampleDesign};
 use crate::findings::{self, OutputFormat};
 use crate::report;
-use crate::rules::Sandbox;
 use crate::vocab::InputError;
 use crate::vocab::{Price, Severity};
 
@@ -73,36 +89,20 @@ struct AuditArgs {
     /// Claim files or folders.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Folder of rule files (searched recursively).
-    #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
-    rules: PathBuf,
-    /// Reference tables (CMS NCCI, ICD-10-CM, MCE, HCPCS, POS, ...); default: RULES/data.
-    #[arg(long, env = "CLAIMLINT_REFDATA")]
-    refdata: Option<PathBuf>,
+    #[command(flatten)]
+    rule_args: shared_args::RuleArgs,
     /// Folder for the parsed reference-table cache; default: the user's cache folder.
     #[arg(long, env = "CLAIMLINT_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// YAML file mapping your column names onto the canonical schema.
-    #[arg(long)]
-    aliases: Option<PathBuf>,
+    #[command(flatten)]
+    alias_args: shared_args::AliasArgs,
     /// Folder for the HTML report and the findings file; without it only the summary prints.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Findings file format.
-    #[arg(long, value_enum, default_value = "csv")]
-    format: OutputFormat,
-    /// Exit 1 when any finding is at or above this severity.
-    #[arg(long, default_value = "error", value_parser = parse_severity)]
-    fail_on: Severity,
-    /// Folder with templates that replace the built-in ones (same file names as reports/).
-    #[arg(long)]
-    templates: Option<PathBuf>,
-    /// Fail (exit 2) when any rule has an error, instead of reporting it and running the others.
-    #[arg(long)]
-    strict: bool,
-    /// Rhai operations one rule may spend on one record before it is stopped.
-    #[arg(long, default_value_t = Sandbox::default().max_operations)]
-    max_operations: u64,
+    #[command(flatten)]
+    report_args: shared_args::ReportArgs,
+    #[command(flatten)]
+    engine_args: shared_args::EngineArgs,
     /// Findings printed on stdout (the findings file has all of them).
     #[arg(long, default_value_t = 20)]
     show: usize,
@@ -197,13 +197,13 @@ pub fn run() -> ExitCode {
         Command::Generate(args) => generate_cmd::run_generate(args),
         Command::Refdata(args) => refdata_cmd::run(args),
         Command::Load(args) => generate_cmd::run_load(args),
-        Command::Schema => {
-            print!("{}", crate::schema::markdown_table());
-            Ok(0)
-        }
+        Command::Schema => out!("{}", crate::schema::markdown_table()).map(|()| 0).map_err(Into::into),
     };
+    // Text written without a newline is still buffered: its error shows here.
+    let result = result.and_then(|code| std::io::Write::flush(&mut std::io::stdout()).map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             eprintln!("claimlint: error: {err:#}");
             let input = err.downcast_ref::<InputError>().is_some() || err.downcast_ref::<StrictFailure>().is_some();
@@ -212,16 +212,29 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The reader of stdout went away (`claimlint audit ... | head`): stop quietly, with the status
+/// a shell gives a process killed by SIGPIPE, as other Unix tools do.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
 /// `--profile`: what each rule cost, costliest first.
-fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
+fn print_profile(profile: &[crate::rules::run::RuleProfile]) -> std::io::Result<()> {
     let mut rows: Vec<_> = profile.iter().collect();
     rows.sort_by(|a, b| (b.select_seconds + b.eval_seconds).total_cmp(&(a.select_seconds + a.eval_seconds)));
-    println!(
+    outln!(
         "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9} {:>9}",
-        "rule", "scope", "records", "selected", "evaluations", "findings", "select ms", "script ms"
-    );
+        "rule",
+        "scope",
+        "records",
+        "selected",
+        "evaluations",
+        "findings",
+        "select ms",
+        "script ms"
+    )?;
     for p in rows {
-        println!(
+        outln!(
             "{:<28} {:<12} {:>9} {:>9} {:>11} {:>8} {:>9.1} {:>9.1}",
             p.rule_id,
             p.scope,
@@ -231,8 +244,9 @@ fn print_profile(profile: &[crate::rules::run::RuleProfile]) {
             p.findings,
             p.select_seconds * 1e3,
             p.eval_seconds * 1e3
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn init_tracing(verbose: u8) {
@@ -250,12 +264,12 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
     let spinner = progress::Spinner::start("auditing claims");
     let opts = AuditOptions {
         inputs: args.inputs.clone(),
-        rules_dir: args.rules.clone(),
-        refdata: args.refdata.clone(),
+        rules_dir: args.rule_args.rules.clone(),
+        refdata: args.rule_args.refdata.clone(),
         cache_dir: args.cache_dir.clone(),
-        aliases: args.aliases.clone(),
-        sandbox: Sandbox { max_operations: args.max_operations },
-        strict: args.strict,
+        aliases: args.alias_args.aliases.clone(),
+        sandbox: args.engine_args.sandbox(),
+        strict: args.engine_args.strict,
         peer_table: args.peers.clone(),
         verify_selectors: args.verify_selectors,
         memory: args.memory,
@@ -264,18 +278,17 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         spill_dir: args.spill_dir.clone(),
         encoding: args.encoding.clone(),
         price: args.price,
-        ..Default::default()
     };
     let result = run_audit(&opts);
     spinner.finish();
     let result = result?;
-    print_summary(&result, args.show, args.profile, args.out.is_some());
+    print_summary(&result, args.show, args.profile, args.out.is_some())?;
     audit_outputs(args, result)
 }
 
 /// The summary `audit` and `reduce` print: rule diagnostics and errors on stderr, totals,
 /// reference tables and the first `show` findings on stdout.
-pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, has_out: bool) {
+pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, has_out: bool) -> std::io::Result<()> {
     for d in &result.diagnostics {
         eprintln!("{d}");
     }
@@ -292,9 +305,9 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
     if let Some(why) = &t.pricing.unavailable {
         eprintln!("warning: --price medicare: {why}");
     }
-    println!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations);
+    outln!("claimlint: {} lines in {} claims from {} file(s); {} rules, {} evaluations", t.lines, t.claims, t.files, t.rules_run, t.evaluations)?;
     for line in crate::load::accounting::summary_lines(&result.accounting) {
-        println!("{line}");
+        outln!("{line}")?;
     }
     if !result.reference_tables.is_empty() {
         let tables: Vec<String> = result
@@ -306,13 +319,13 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
                 format!("{} {}{releases}", u.table, files.join("+"))
             })
             .collect();
-        println!("reference tables: {}", tables.join("; "));
+        outln!("reference tables: {}", tables.join("; "))?;
     }
     for n in &result.not_run {
-        println!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "));
+        outln!("not run: {} needs the {} table(s), which are not loaded (--refdata DIR)", n.rule_id, n.missing.join(", "))?;
     }
     if profile {
-        print_profile(&result.profile);
+        print_profile(&result.profile)?;
     }
     let phases: Vec<String> = result.phases.iter().map(|(p, s)| format!("{p} {s:.2} s")).collect();
     tracing::info!("phases: {}", phases.join(", "));
@@ -322,31 +335,31 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
             format!("{} at Medicare's price ({} at billed charges)", report::format_money(t.amount_at_risk), report::format_money(t.billed_at_risk))
         }
     };
-    println!(
+    outln!(
         "findings: {} error, {} warning, {} info; clean-claim rate {:.1}%; {at_risk} at risk of {} billed",
         t.errors,
         t.warnings,
         t.infos,
         t.clean_claim_rate * 100.0,
         report::format_money(t.total_charge)
-    );
+    )?;
     if t.pricing.used == Price::Medicare {
         let p = &t.pricing;
-        println!(
+        outln!(
             "pricing: {} finding(s) priced ({} at the paid amount, {} at the fee schedule), {} at the billed amount (no price known)",
             p.priced(),
             p.paid,
             p.fee_schedule_priced,
             p.fallback
-        );
+        )?;
     }
     if t.provider_findings > 0 {
-        println!(
+        outln!(
             "provider-level: {} finding(s) about {} provider(s), {} estimated (fraud-risk leads, not counted in the claim figures)",
             t.provider_findings,
             t.providers_with_findings,
             report::format_money(t.provider_amount_at_risk)
-        );
+        )?;
     }
     for f in result.findings.iter().take(show) {
         let (claim, line) = if f.is_provider_level() {
@@ -354,11 +367,12 @@ pub(crate) fn print_summary(result: &AuditResult, show: usize, profile: bool, ha
         } else {
             (f.claim_id.clone(), f.line_number.map(|l| format!("line {l}")).unwrap_or_else(|| "claim".into()))
         };
-        println!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message);
+        outln!("  {:<7} {:<12} {:<8} {:<24} {}", f.severity.as_str(), claim, line, f.rule_id, f.message)?;
     }
     if result.findings.len() > show {
-        println!("  … and {} more{}", result.findings.len() - show, if !has_out { " (use --out DIR to write them all)" } else { "" });
+        outln!("  … and {} more{}", result.findings.len() - show, if !has_out { " (use --out DIR to write them all)" } else { "" })?;
     }
+    Ok(())
 }
 
 /// What `audit` writes and returns after the summary: extrapolation, reports, exit code.
@@ -371,7 +385,7 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
     let extrapolation = design.map(|d| extrapolate(&result, d, args.confidence)).transpose()?;
     if let Some(x) = &extrapolation {
         let c = &x.chosen;
-        println!(
+        outln!(
             "extrapolation ({}, {} of {} claims, {} in error): overpayment {} ({:.0}% limits {} to {}); one-sided 90% lower bound {}",
             x.design,
             x.sample_size,
@@ -382,15 +396,15 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
             report::format_money(c.lower),
             report::format_money(c.upper),
             report::format_money(x.one_sided_90_lower)
-        );
+        )?;
     }
 
     if let Some(out) = &args.out {
-        write_reports(&result, out, args.format, args.templates.as_deref(), extrapolation.as_ref())?;
+        write_reports(&result, out, args.report_args.format, args.report_args.templates.as_deref(), extrapolation.as_ref())?;
         if let Some(x) = &extrapolation {
             std::fs::write(out.join("extrapolation.txt"), &x.ratstats_text)?;
             std::fs::write(out.join("sample_claims.csv"), x.claims_csv())?;
-            println!("extrapolation: {}  sampled claims: {}", out.join("extrapolation.txt").display(), out.join("sample_claims.csv").display());
+            outln!("extrapolation: {}  sampled claims: {}", out.join("extrapolation.txt").display(), out.join("sample_claims.csv").display())?;
         }
     }
 
@@ -413,9 +427,9 @@ fn audit_outputs(args: AuditArgs, result: AuditResult) -> anyhow::Result<u8> {
             return Ok(2);
         }
         let checked = result.profile.iter().filter(|p| p.selected < p.records).count();
-        println!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked);
+        outln!("verify-selectors: every selector kept every finding ({} rules checked on every record)", checked)?;
     }
-    let failing = result.findings.iter().any(|f| f.severity >= args.fail_on);
+    let failing = result.findings.iter().any(|f| f.severity >= args.report_args.fail_on);
     // The process ends here: freeing a large batch piece by piece would only delay the exit.
     std::mem::forget(result);
     Ok(u8::from(failing))
@@ -442,11 +456,11 @@ pub(crate) fn write_reports(
     std::fs::write(&fraud_path, report::render_fraud(result, "Fraud-risk report", &env)?)?;
     let ranked = crate::fraud::score::rank(&result.findings, &result.rules, &result.provider_indicators);
     std::fs::write(out.join("providers.csv"), crate::fraud::score::providers_csv(&ranked, &result.rules))?;
-    println!(
+    outln!(
         "report: {}  fraud-risk report: {} (and providers.csv)  findings: {}",
         report_path.display(),
         fraud_path.display(),
         findings_path.display()
-    );
+    )?;
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(args: PeersArgs) -> Result<u8> {
         }
         let ranked = score::rank(&result.findings, &result.rules, &result.provider_indicators);
         let flagged: Vec<&score::ProviderRisk> = ranked.iter().filter(|p| !p.factors.is_empty()).collect();
-        println!(
+        outln!(
             "{}: {} providers, {} rows; {} rules; {} providers flagged ({:.1}%)",
             file.display(),
             ranked.len(),
@@ -60,11 +60,11 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             result.totals.rules_run,
             flagged.len(),
             100.0 * flagged.len() as f64 / ranked.len().max(1) as f64
-        );
+        )?;
         for p in flagged.iter().take(args.show) {
-            println!("  #{:<4} {} {:<24} score {:<6.2} {}", p.rank, p.npi, p.specialty, p.score, report::format_money(p.amount_at_risk));
+            outln!("  #{:<4} {} {:<24} score {:<6.2} {}", p.rank, p.npi, p.specialty, p.score, report::format_money(p.amount_at_risk))?;
             for f in &p.factors {
-                println!("        {} ({} x {:.2}): {}", f.rule_id, f.weight, f.strength, f.detail);
+                outln!("        {} ({} x {:.2}): {}", f.rule_id, f.weight, f.strength, f.detail)?;
             }
         }
         if let Some(out) = &args.out {
@@ -75,7 +75,7 @@ pub fn run(args: PeersArgs) -> Result<u8> {
             std::fs::write(&html, report::render_fraud(&result, &format!("Peer comparison: {base}"), &env)?)?;
             let csv_path = out.join(format!("{base}-providers.csv"));
             std::fs::write(&csv_path, score::providers_csv(&ranked, &result.rules))?;
-            println!("report: {}  providers: {}", html.display(), csv_path.display());
+            outln!("report: {}  providers: {}", html.display(), csv_path.display())?;
         }
     }
     Ok(0)

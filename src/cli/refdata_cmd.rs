@@ -37,32 +37,32 @@ pub fn run(args: RefdataArgs) -> Result<u8> {
     match args.action.unwrap_or(Action::List) {
         Action::Clear => {
             let Some(dir) = setting.resolve() else {
-                println!("no cache folder (set --cache-dir or CLAIMLINT_CACHE_DIR)");
+                outln!("no cache folder (set --cache-dir or CLAIMLINT_CACHE_DIR)")?;
                 return Ok(0);
             };
             let n = Cache::clear(&dir)?;
-            println!("removed {n} cached table(s) from {}", dir.display());
+            outln!("removed {n} cached table(s) from {}", dir.display())?;
             Ok(0)
         }
         Action::List => {
             let opts = LoadOptions { only: None, cache: setting };
             let rd = load_for(&args.rules, args.refdata.as_deref(), &opts)?;
             let summary = rd.summary();
-            print!("{summary}");
+            out!("{summary}")?;
             let loaded = summary.tables.iter().filter(|t| t.loaded).count();
-            println!(
+            outln!(
                 "{} file(s) seen: {} loaded into {loaded} table(s), {} not needed, {} ignored",
                 summary.files_seen(),
                 rd.files().len(),
                 summary.not_needed.len(),
                 summary.ignored.len()
-            );
+            )?;
             match &summary.cache_dir {
                 Some(dir) => {
                     let (n, bytes) = Cache::usage(dir);
-                    println!("cache: {} ({n} entries, {:.1} MB)", dir.display(), bytes as f64 / 1e6);
+                    outln!("cache: {} ({n} entries, {:.1} MB)", dir.display(), bytes as f64 / 1e6)?;
                 }
-                None => println!("cache: off"),
+                None => outln!("cache: off")?,
             }
             Ok(0)
         }

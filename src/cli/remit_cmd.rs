@@ -74,36 +74,36 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
 
     let p = &run.posting;
     let rejected: usize = run.remittances.iter().map(|r| r.claims_rejected()).sum();
-    println!(
+    outln!(
         "claimlint remit: {} remittance file(s), {} transaction set(s), {} claims read ({} rejected), {} service lines",
         run.remittances.len(),
         p.transactions,
         p.claims,
         rejected,
         p.lines
-    );
-    println!(
+    )?;
+    outln!(
         "matching: {} of {} remittance claims name an audited claim ({} service lines unmatched); {} of {} audited claims are in no remittance",
         run.matching.matched_claims(),
         run.matching.claims.len(),
         run.matching.unmatched_lines(),
         run.matching.unremitted.len(),
         run.claims.claim_order.len()
-    );
+    )?;
     let days = match (p.days.median, p.days.max) {
         (Some(median), Some(max)) => format!("median {median:.0} days, longest {max} ({} claims)", p.days.rows.len()),
         _ => "no claim has both a received and a payment date".to_string(),
     };
-    println!(
+    outln!(
         "posting: billed {}, paid {}, adjusted {}, patient responsibility {}, provider adjustments {}; receipt to payment: {days}",
         format_money(p.billed),
         format_money(p.paid),
         format_money(p.adjusted),
         format_money(p.patient_responsibility),
         format_money(p.provider_adjustments)
-    );
+    )?;
     let t = &run.outcome.totals;
-    println!(
+    outln!(
         "denials: {} ({}): {} predicted ({}), {} missed ({}), {} on claims or lines that did not match ({})",
         t.denials,
         format_money(t.denied_amount),
@@ -113,8 +113,8 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
         format_money(t.missed_amount),
         t.unmatched,
         format_money(t.unmatched_amount)
-    );
-    println!(
+    )?;
+    outln!(
         "findings: {} predicted a denial, {} paid anyway ({}), {} denied for another reason, {} on lines not in the remittance, {} on claims not remitted",
         t.findings_predicted,
         t.paid_anyway,
@@ -122,27 +122,27 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
         t.other_reason,
         t.line_not_remitted,
         t.not_remitted
-    );
+    )?;
     let missed: Vec<_> = run.outcome.by_carc.iter().filter(|c| c.missed > 0).collect();
     if !missed.is_empty() {
-        println!("missed denials by CARC (no rule predicted them):");
+        outln!("missed denials by CARC (no rule predicted them):")?;
         for c in missed.iter().take(args.show) {
-            println!("  {:<8} {:>4} {:>12}  {}", c.code, c.missed, format_money(c.missed_amount), c.label);
+            outln!("  {:<8} {:>4} {:>12}  {}", c.code, c.missed, format_money(c.missed_amount), c.label)?;
         }
     }
     let unenforced: Vec<_> = run.outcome.by_rule.iter().filter(|r| r.paid_anyway > 0).collect();
     if !unenforced.is_empty() {
-        println!("findings paid anyway, by rule:");
+        outln!("findings paid anyway, by rule:")?;
         for r in unenforced.iter().take(args.show) {
-            println!("  {:<28} {:>4} {:>12}", r.rule_id, r.paid_anyway, format_money(r.paid_amount));
+            outln!("  {:<28} {:>4} {:>12}", r.rule_id, r.paid_anyway, format_money(r.paid_amount))?;
         }
     }
     let count = |s: Severity| run.problems.iter().filter(|f| f.severity == s).count();
-    println!("remittance data quality: {} error, {} warning, {} info", count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+    outln!("remittance data quality: {} error, {} warning, {} info", count(Severity::Error), count(Severity::Warning), count(Severity::Info))?;
     let mut worst: Vec<_> = run.problems.iter().filter(|f| f.severity >= Severity::Warning).collect();
     worst.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in worst.into_iter().take(args.show) {
-        println!("  {:<7} {:<24} {}: {}", f.severity.as_str(), f.rule_id, f.location, f.message);
+        outln!("  {:<7} {:<24} {}: {}", f.severity.as_str(), f.rule_id, f.location, f.message)?;
     }
 
     if let Some(out) = &args.out {
@@ -152,7 +152,7 @@ pub fn run(args: RemitArgs) -> anyhow::Result<u8> {
         let html = out.join("remit.html");
         std::fs::write(&html, report::render_remit(&run, &env)?)?;
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!("report: {}  tables: {}", html.display(), names.join(", "));
+        outln!("report: {}  tables: {}", html.display(), names.join(", "))?;
     }
 
     let failing = run.all_findings().any(|f| f.severity >= args.fail_on);

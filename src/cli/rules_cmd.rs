@@ -59,9 +59,6 @@ pub enum RulesCommand {
         id: String,
         #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
         rules: PathBuf,
-        /// Reference tables; default: RULES/data.
-        #[arg(long, env = "CLAIMLINT_REFDATA")]
-        refdata: Option<PathBuf>,
     },
 }
 
@@ -71,7 +68,7 @@ pub fn run(cmd: RulesCommand) -> Result<u8> {
         RulesCommand::Explain { id, rules, refdata } => explain(&rules, refdata.as_deref(), &id),
         RulesCommand::Check { rules, refdata } => check_cmd(&rules, refdata.as_deref()),
         RulesCommand::Test { path, rules, refdata } => test_cmd(path.as_deref().unwrap_or(&rules), refdata.as_deref()),
-        RulesCommand::New { payer, id, rules, .. } => new_rule(&rules, &payer, &id),
+        RulesCommand::New { payer, id, rules } => new_rule(&rules, &payer, &id),
     }
 }
 
@@ -109,11 +106,11 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
         .filter(|r| tag.is_none_or(|t| r.meta().tags.iter().any(|x| x == t)))
         .collect();
     rows.sort_by(|a, b| a.meta().id.cmp(&b.meta().id));
-    println!("{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} TITLE", "ID", "SEVERITY", "SCOPE", "PAYERS", "FROM", "TO");
+    outln!("{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} TITLE", "ID", "SEVERITY", "SCOPE", "PAYERS", "FROM", "TO")?;
     for r in &rows {
         let m = r.meta();
         let payers = if m.payers.is_empty() { "all".to_string() } else { m.payers.join(",") };
-        println!(
+        outln!(
             "{:<28} {:<8} {:<12} {:<16} {:<11} {:<11} {}",
             m.id,
             m.severity.as_str(),
@@ -122,9 +119,18 @@ fn list(dir: &Path, refdata: Option<&Path>, payer: Option<&str>, tag: Option<&st
             date(m.effective_from),
             date(m.effective_to),
             m.title
-        );
+        )?;
     }
-    println!("{} rule(s)", rows.len());
+    outln!("{} rule(s)", rows.len())?;
+    Ok(0)
+}
+
+/// A data-quality check the readers report: built in, so it has no rule file.
+fn explain_dq(c: &crate::load::dq::DqCheck) -> Result<u8> {
+    outln!("{} — {}", c.id, c.title)?;
+    outln!("  built in:  a data-quality check of the readers (src/load/dq.rs)")?;
+    outln!("  severity:  {}   category: data-quality", c.severity.as_str())?;
+    outln!("\nWhy this is a problem:\n  {}", c.rationale.trim())?;
     Ok(0)
 }
 
@@ -132,34 +138,37 @@ fn explain(dir: &Path, refdata: Option<&Path>, id: &str) -> Result<u8> {
     let (_, set, _) = load(dir, refdata)?;
     let found: Vec<&CompiledRule> = set.rules.iter().filter(|r| r.meta().id.eq_ignore_ascii_case(id)).collect();
     if found.is_empty() {
+        if let Some(c) = crate::load::dq::find(&id.to_ascii_uppercase()) {
+            return explain_dq(c);
+        }
         bail!(input_error(format!("no rule with id `{id}` under {} (see `claimlint rules list`)", dir.display())));
     }
     for r in found {
         let m = r.meta();
-        println!("{} — {}", m.id, m.title);
-        println!("  file:      {}", r.source.path.display());
-        println!("  severity:  {}   category: {}   scope: {}", m.severity.as_str(), m.category.as_str(), m.scope.as_str());
-        println!("  payers:    {}", if m.payers.is_empty() { "all".into() } else { m.payers.join(", ") });
-        println!("  effective: {} to {}", date(m.effective_from), date(m.effective_to));
+        outln!("{} — {}", m.id, m.title)?;
+        outln!("  file:      {}", r.source.path.display())?;
+        outln!("  severity:  {}   category: {}   scope: {}", m.severity.as_str(), m.category.as_str(), m.scope.as_str())?;
+        outln!("  payers:    {}", if m.payers.is_empty() { "all".into() } else { m.payers.join(", ") })?;
+        outln!("  effective: {} to {}", date(m.effective_from), date(m.effective_to))?;
         if !m.tags.is_empty() {
-            println!("  tags:      {}", m.tags.join(", "));
+            outln!("  tags:      {}", m.tags.join(", "))?;
         }
-        println!("\nWhy this is a problem:\n  {}", m.rationale.trim());
-        println!("\nSource: {}", if m.citation.is_empty() { "—" } else { &m.citation });
+        outln!("\nWhy this is a problem:\n  {}", m.rationale.trim())?;
+        outln!("\nSource: {}", if m.citation.is_empty() { "—" } else { &m.citation })?;
         if !m.params.is_empty() {
-            println!("\nParameters (defaults; payer packs may override):");
+            outln!("\nParameters (defaults; payer packs may override):")?;
             for (k, v) in &m.params {
-                println!("  {k}: {}", serde_yaml::to_string(v).unwrap_or_default().trim().replace('\n', " "));
+                outln!("  {k}: {}", serde_yaml::to_string(v).unwrap_or_default().trim().replace('\n', " "))?;
             }
         }
         if !m.examples.is_empty() {
-            println!("\nExamples:");
+            outln!("\nExamples:")?;
             for e in &m.examples {
                 let outcome = if e.expect.is_empty() { "clean".to_string() } else { format!("{} finding(s)", e.expect.len()) };
-                println!("  - {} ({} line(s) → {outcome})", e.name, e.lines.len());
+                outln!("  - {} ({} line(s) → {outcome})", e.name, e.lines.len())?;
             }
         }
-        println!();
+        outln!()?;
     }
     Ok(0)
 }
@@ -174,37 +183,37 @@ fn check_cmd(dir: &Path, refdata: Option<&Path>) -> Result<u8> {
     }
     diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     for d in &diags {
-        println!("{d}");
+        outln!("{d}")?;
     }
     let errors = diags.iter().filter(|d| !d.is_warning).count();
     let warnings = diags.len() - errors;
     let files = set.rules.len() + set.diagnostics.iter().filter(|d| !d.is_warning).count();
-    println!("{files} rule file(s) checked: {errors} error(s), {warnings} warning(s)");
+    outln!("{files} rule file(s) checked: {errors} error(s), {warnings} warning(s)")?;
     Ok(u8::from(errors > 0))
 }
 
 fn test_cmd(path: &Path, refdata: Option<&Path>) -> Result<u8> {
     let (engine, set, refdata) = load(path, refdata)?;
     for d in &set.diagnostics {
-        println!("{d}");
+        outln!("{d}")?;
     }
     let outcomes = testing::run_all(&engine, &refdata, &crate::audit::example_providers, &set.rules);
     let mut failed = 0;
     for o in &outcomes {
         match &o.failure {
-            None => println!("PASS {} — {}", o.rule_id, o.example),
+            None => outln!("PASS {} — {}", o.rule_id, o.example)?,
             Some(diff) => {
                 failed += 1;
-                println!("FAIL {} — {} ({})\n{}", o.rule_id, o.example, o.path, diff.trim_end());
+                outln!("FAIL {} — {} ({})\n{}", o.rule_id, o.example, o.path, diff.trim_end())?;
             }
         }
     }
     let without: Vec<&str> = set.rules.iter().filter(|r| r.meta().examples.is_empty()).map(|r| r.meta().id.as_str()).collect();
     if !without.is_empty() {
-        println!("note: {} rule(s) have no examples: {}", without.len(), without.join(", "));
+        outln!("note: {} rule(s) have no examples: {}", without.len(), without.join(", "))?;
     }
     let broken = set.diagnostics.iter().filter(|d| !d.is_warning).count();
-    println!("{} passed, {} failed", outcomes.len() - failed, failed + broken);
+    outln!("{} passed, {} failed", outcomes.len() - failed, failed + broken)?;
     Ok(u8::from(failed + broken > 0))
 }
 
@@ -219,8 +228,8 @@ fn new_rule(dir: &Path, payer: &str, id: &str) -> Result<u8> {
     }
     std::fs::create_dir_all(&folder)?;
     std::fs::write(&path, scaffold(payer, id))?;
-    println!("created {}", path.display());
-    println!("next: edit it, then run `claimlint rules test {}`", path.display());
+    outln!("created {}", path.display())?;
+    outln!("next: edit it, then run `claimlint rules test {}`", path.display())?;
     Ok(0)
 }
 

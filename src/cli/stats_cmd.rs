@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use polars::prelude::*;
 
 use crate::load::load_claims;
-use crate::ratstats::{self, report, SampleValues, StratumFrame, StratumRequest, StratumValues, DEFAULT_LEVELS};
+use crate::ratstats::{self, appraisal_output, SampleValues, StratumFrame, StratumRequest, StratumValues, DEFAULT_LEVELS};
 use crate::schema::AliasMap;
 use crate::vocab::input_error;
 
@@ -140,7 +140,7 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 fn finish(text: String, csv: String, output: &OutputArgs) -> Result<u8> {
-    print!("{text}");
+    out!("{text}")?;
     if let Some(path) = &output.html {
         let env = crate::report::environment(None)?;
         let explain = "Point estimates, standard errors and two-sided confidence limits. For a demand amount, Medicare \
@@ -178,7 +178,7 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
             bail!(input_error("a number frame takes one --size; stratify claims with --claims and --strata"));
         }
         let r = ratstats::simple_random_sample(args.seed, args.size[0], args.spares, args.low, high).map_err(stats_error)?;
-        (report::random_numbers_text(&r, &args.title), report::random_numbers_csv(&r))
+        (appraisal_output::random_numbers_text(&r, &args.title), appraisal_output::random_numbers_csv(&r))
     } else {
         let (ids, amounts) = claim_frame(&args.claims)?;
         let bounds = &args.strata;
@@ -205,9 +205,9 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
             })
             .collect();
         let r = ratstats::stratified_random_numbers(args.seed, &requests).map_err(stats_error)?;
-        (report::stratified_random_numbers_text(&r, &args.title), report::stratified_random_numbers_csv(&r))
+        (appraisal_output::stratified_random_numbers_text(&r, &args.title), appraisal_output::stratified_random_numbers_csv(&r))
     };
-    print!("{text}");
+    out!("{text}")?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)?;
         std::fs::write(out.join("sample.txt"), &text)?;
@@ -216,7 +216,7 @@ pub fn sample(args: SampleArgs) -> Result<u8> {
         let explain = "The numbers drawn, in the order of selection, with the claim each one picks (for a claim frame). \
                        The same seed, frame and sizes always give the same sample, as in RAT-STATS.";
         std::fs::write(out.join("sample.html"), crate::report::render_ratstats(&env, &args.title, "Random sample", explain, &text, &csv)?)?;
-        println!("wrote {}, {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display(), out.join("sample.html").display());
+        outln!("wrote {}, {} and {}", out.join("sample.txt").display(), out.join("sample.csv").display(), out.join("sample.html").display())?;
     }
     Ok(0)
 }
@@ -246,7 +246,7 @@ pub fn appraise(cmd: AppraiseCommand) -> Result<u8> {
                 _ => bail!(input_error("give --examined and --audited, or one of --examined/--audited/--difference")),
             };
             let a = ratstats::appraise_unrestricted(universe, &values, &DEFAULT_LEVELS).map_err(stats_error)?;
-            finish(report::variable_text(&a, &output.title), report::variable_csv(&a), &output)
+            finish(appraisal_output::variable_text(&a, &output.title), appraisal_output::variable_csv(&a), &output)
         }
         AppraiseCommand::Stratified { file, universe, output } => {
             let text = read_text(&file)?;
@@ -282,15 +282,15 @@ pub fn appraise(cmd: AppraiseCommand) -> Result<u8> {
                 .map(|((name, v), universe_size)| StratumValues { name, universe_size, values: SampleValues::difference(v) })
                 .collect();
             let a = ratstats::appraise_stratified(&strata, &DEFAULT_LEVELS).map_err(stats_error)?;
-            finish(report::stratified_text(&a, &output.title), report::stratified_csv(&a), &output)
+            finish(appraisal_output::stratified_text(&a, &output.title), appraisal_output::stratified_csv(&a), &output)
         }
         AppraiseCommand::Attribute { universe, sample, errors, output } => {
             let a = ratstats::appraise_attribute(universe, sample, errors, &DEFAULT_LEVELS).map_err(stats_error)?;
-            finish(report::attribute_text(&a, &output.title), report::attribute_csv(&a), &output)
+            finish(appraisal_output::attribute_text(&a, &output.title), appraisal_output::attribute_csv(&a), &output)
         }
         AppraiseCommand::SampleSizeAttribute { universe, rate, precision, confidence, output } => {
             let s = ratstats::attribute_sample_size(universe, rate, precision, confidence).map_err(stats_error)?;
-            let text = report::attribute_sample_size_text(&s, &output.title);
+            let text = appraisal_output::attribute_sample_size_text(&s, &output.title);
             finish(text.clone(), text, &output)
         }
         AppraiseCommand::SampleSizeVariable { file, universe, column, precision, output } => {
@@ -301,7 +301,7 @@ pub fn appraise(cmd: AppraiseCommand) -> Result<u8> {
             }
             .map_err(stats_error)?;
             let t = ratstats::variable_sample_size_from_probe(universe, &probe, &precision, &DEFAULT_LEVELS).map_err(stats_error)?;
-            finish(report::variable_sample_size_text(&t, &output.title), report::variable_sample_size_csv(&t), &output)
+            finish(appraisal_output::variable_sample_size_text(&t, &output.title), appraisal_output::variable_sample_size_csv(&t), &output)
         }
     }
 }

@@ -67,14 +67,19 @@ struct Planned<'a> {
     value: String,
 }
 
+/// A cell of an input: (source, row, column).
+type Cell = (u32, u32, usize);
+/// The value a cell gets and the fixes that set it.
+type CellFix<'p, 'a> = (String, Vec<&'p Planned<'a>>);
+
 /// Applies the findings' fixes to corrected copies of the inputs in `out`.
 pub fn apply(result: &AuditResult, inputs: &[PathBuf], aliases: &AliasMap, out: &Path, suggested: bool) -> Result<FixOutcome> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let (planned, mut pending) = plan(result, suggested);
 
     // One value per cell: two fixes that disagree are both left for a person.
-    let mut cells: BTreeMap<(u32, u32, usize), (String, Vec<&Planned>)> = BTreeMap::new();
-    let mut conflicts: HashSet<(u32, u32, usize)> = HashSet::new();
+    let mut cells: BTreeMap<Cell, CellFix> = BTreeMap::new();
+    let mut conflicts: HashSet<Cell> = HashSet::new();
     for p in &planned {
         for &row in &p.rows {
             let key = (p.source, row, p.column);
@@ -107,7 +112,7 @@ pub fn apply(result: &AuditResult, inputs: &[PathBuf], aliases: &AliasMap, out: 
     for (source, path) in inputs.iter().enumerate() {
         let source = source as u32;
         let name = batch.sources.get(source as usize).cloned().unwrap_or_else(|| path.display().to_string());
-        let mine: Vec<(&(u32, u32, usize), &(String, Vec<&Planned>))> = cells.iter().filter(|(k, _)| k.0 == source).collect();
+        let mine: Vec<(&Cell, &CellFix)> = cells.iter().filter(|(k, _)| k.0 == source).collect();
         let format = detect_format(path)?;
         let target = out.join(unique_name(path, &mut used_names));
         let rule_of = |by: &Vec<&Planned>| by.iter().map(|p| p.finding.rule_id.as_str()).collect::<Vec<_>>().join("|");

@@ -621,6 +621,32 @@ fn aggregates(p: &ProviderPartial) -> Vec<Dynamic> {
     ]
 }
 
+/// Per provider: (lines with the modifier, lines), over E/M lines only when `em_only`.
+fn modifier_counts(parts: &[&ProviderPartial], em_only: bool, pick: fn(&super::partials::CodeTotals) -> u64) -> Vec<(f64, f64)> {
+    parts
+        .iter()
+        .map(|p| {
+            p.codes
+                .iter()
+                .filter(|(c, _)| !em_only || EM_ESTABLISHED.contains(&c.as_str()) || EM_NEW.contains(&c.as_str()))
+                .fold((0.0, 0.0), |(n, b), (_, t)| (n + pick(t) as f64, b + t.lines as f64))
+        })
+        .collect()
+}
+
+/// Per provider: (lines on weekends and federal holidays, lines).
+fn days_off_counts(parts: &[&ProviderPartial], holidays: &BTreeSet<i32>) -> Vec<(f64, f64)> {
+    parts
+        .iter()
+        .map(|p| {
+            p.days.iter().fold((0.0, 0.0), |(w, b), (day, d)| {
+                let off = is_weekend(*day) || holidays.contains(day);
+                (w + if off { d.lines as f64 } else { 0.0 }, b + d.lines as f64)
+            })
+        })
+        .collect()
+}
+
 /// Reduce: one record per provider (in NPI order), with the aggregates provider rules read and
 /// every indicator against the provider's peers. Only merged partials are read, so the result
 /// is the same however the batch was split. `refdata` is not needed today (minutes per unit are
@@ -634,29 +660,9 @@ pub fn provider_records(partials: &ProviderPartials, _refdata: &RefData, externa
 
     let em = em_indicators(&EM_ESTABLISHED, &parts, &peers, external);
     let em_new = em_indicators(&EM_NEW, &parts, &peers, external);
-    let modifier_rates = |em_only: bool, pick: fn(&super::partials::CodeTotals) -> u64| -> Vec<(f64, f64)> {
-        parts
-            .iter()
-            .map(|p| {
-                p.codes
-                    .iter()
-                    .filter(|(c, _)| !em_only || EM_ESTABLISHED.contains(&c.as_str()) || EM_NEW.contains(&c.as_str()))
-                    .fold((0.0, 0.0), |(n, b), (_, t)| (n + pick(t) as f64, b + t.lines as f64))
-            })
-            .collect()
-    };
-    let modifier_25 = rates(&modifier_rates(true, |t| t.modifier_25), &peers);
-    let modifier_59 = rates(&modifier_rates(false, |t| t.modifier_59), &peers);
-    let calendar: Vec<(f64, f64)> = parts
-        .iter()
-        .map(|p| {
-            p.days.iter().fold((0.0, 0.0), |(w, b), (day, d)| {
-                let off = is_weekend(*day) || holidays.contains(day);
-                (w + if off { d.lines as f64 } else { 0.0 }, b + d.lines as f64)
-            })
-        })
-        .collect();
-    let weekend_holiday = rates(&calendar, &peers);
+    let modifier_25 = rates(&modifier_counts(&parts, true, |t| t.modifier_25), &peers);
+    let modifier_59 = rates(&modifier_counts(&parts, false, |t| t.modifier_59), &peers);
+    let weekend_holiday = rates(&days_off_counts(&parts, &holidays), &peers);
     let benford = benford(&parts);
     let addons = addon_ratios(&parts, &peers);
     let outliers = charge_outliers(&parts, &peers);

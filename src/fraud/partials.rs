@@ -346,7 +346,7 @@ impl ProviderPartials {
         let codes = text_dict(batch, col::PROCEDURE_CODE);
         let look = Lookups {
             minutes: codes.iter().map(|c| refdata.minutes_per_unit(c)).collect(),
-            modifier_bits: col::MODIFIERS.iter().map(|&m| text_dict(batch, m).iter().map(|v| modifier_flags(v)).collect()).collect(),
+            modifier_bits: col::MODIFIERS.iter().map(|&m| text_dict(batch, m).iter().map(modifier_flags).collect()).collect(),
         };
         let (recs, start) = records_by_provider(batch, &look);
         let providers = batch.provider.dict();

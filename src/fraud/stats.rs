@@ -228,7 +228,7 @@ pub fn normal_upper_tail(z: f64) -> f64 {
 /// `P(T >= t)` for Student's t with `df` degrees of freedom (`df > 0`, need not be whole):
 /// `I_{df / (df + t^2)}(df / 2, 1 / 2) / 2` for `t >= 0`. `NaN` for NaN input or `df <= 0`.
 pub fn student_t_upper_tail(t: f64, df: f64) -> f64 {
-    if t.is_nan() || !(df > 0.0) {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     if t.is_infinite() {

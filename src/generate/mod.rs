@@ -37,7 +37,7 @@ use crate::refdata::RefData;
 use crate::schema::{Kind, COLUMNS};
 pub use model::npi_with_check_digit;
 use model::{Generated, Model};
-use oracle::{Counts, Rule, RULES};
+use oracle::{Counts, RULES};
 
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
@@ -116,14 +116,6 @@ pub struct PlantedScheme {
 impl Manifest {
     pub fn planted_total(&self) -> u64 {
         self.planted.iter().sum()
-    }
-
-    pub fn expected_for(&self, rule_id: &str) -> Option<u64> {
-        Rule::from_id(rule_id).map(|r| self.expected[r.index()])
-    }
-
-    pub fn planted_for(&self, rule_id: &str) -> Option<u64> {
-        Rule::from_id(rule_id).map(|r| self.planted[r.index()])
     }
 
     /// `rule_id,planted,expected_findings` rows.
@@ -389,7 +381,7 @@ impl Sink<'_> {
         let share = paid_share(pat.payer);
         for (ci_, claim) in g.enc.claims.iter().enumerate() {
             let claim_id = format!("C{:010}", self.manifest.claims - g.enc.claims.len() as u64 + ci_ as u64 + 1);
-            let lines: Vec<&model::Line> = g.enc.lines.iter().filter(|l| l.claim as usize == ci_).collect();
+            let lines: Vec<&model::PlannedLine> = g.enc.lines.iter().filter(|l| l.claim as usize == ci_).collect();
             if lines.len() > 1 {
                 self.manifest.multi_line_claims += 1;
             }
@@ -447,7 +439,8 @@ impl Sink<'_> {
 }
 
 enum Writer {
-    Parquet(polars::io::parquet::write::BatchedWriter<std::fs::File>),
+    // Boxed: the Parquet writer is several times the size of the CSV one.
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
     Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
 }
 
@@ -472,7 +465,7 @@ impl Writer {
         let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let schema = schema();
         Ok(match ext.as_str() {
-            "parquet" => Writer::Parquet(ParquetWriter::new(file).with_row_group_size(Some(chunk_rows)).batched(&schema)?),
+            "parquet" => Writer::Parquet(Box::new(ParquetWriter::new(file).with_row_group_size(Some(chunk_rows)).batched(&schema)?)),
             "csv" => Writer::Csv(CsvWriter::new(file).include_header(true).batched(&schema)?),
             _ => bail!(crate::vocab::input_error(format!("{}: --out must end in .parquet or .csv", path.display()))),
         })

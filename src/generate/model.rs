@@ -118,7 +118,7 @@ pub fn npi_with_check_digit(base9: u64) -> String {
 // ----- encounters -----
 
 #[derive(Clone, Debug)]
-pub struct Line {
+pub struct PlannedLine {
     pub claim: u8,
     pub code: Text,
     pub units: u32,
@@ -128,7 +128,7 @@ pub struct Line {
     pub unit_fee: f64,
 }
 
-impl Line {
+impl PlannedLine {
     pub fn charge(&self) -> f64 {
         (self.unit_fee * self.units as f64 * 100.0).round() / 100.0
     }
@@ -136,7 +136,7 @@ impl Line {
         self.mods.iter().any(|m| set.iter().any(|s| s.as_ref() == m.as_ref()))
     }
     /// FED-DUPLICATE-ACROSS-CLAIMS's key: code, modifiers, units and charge.
-    pub fn same_service(&self, o: &Line) -> bool {
+    pub fn same_service(&self, o: &PlannedLine) -> bool {
         self.code == o.code && self.mods == o.mods && self.units == o.units && self.charge() == o.charge()
     }
 }
@@ -154,7 +154,7 @@ pub struct Encounter {
     pub patient: u32,
     pub provider: u32,
     pub dos: NaiveDate,
-    pub lines: Vec<Line>,
+    pub lines: Vec<PlannedLine>,
     pub claims: Vec<Claim>,
 }
 
@@ -371,7 +371,7 @@ impl<'a> Model<'a> {
         for slot in 0..n {
             for _ in 0..6 {
                 let code: &'static str = if slot > 0 && r.chance(0.12) && !self.pools.icd_billable.is_empty() {
-                    *r.pick(&self.pools.icd_billable)
+                    r.pick_copy(&self.pools.icd_billable)
                 } else if slot > 0 && r.chance(0.4) {
                     r.pick_weighted(DX_PRIMARY_CARE)
                 } else {
@@ -391,74 +391,76 @@ impl<'a> Model<'a> {
         out
     }
 
-    /// A clean encounter as a specialty would bill it (repaired where a draw broke a rule).
+    /// A clean encounter as a specialty would bill it (repaired where a draw broke a rule). The
+    /// steps draw from `r` in a fixed order: the same seed gives the same file.
     fn clean(&self, e: u64, r: &mut Rng, filler: bool) -> (Encounter, Patient) {
         let (p, dos) = self.patient_and_date(e);
         let patient = self.patient(p);
-        let age = crate::dates::age_on(patient.birth, dos);
-        let medicare = patient.payer == "MEDICARE";
-        let spec = if filler || r.chance(0.58) { None } else { Some(r.pick_weighted(&self.specialist_mix)) };
-        let provider = match spec {
-            None => patient.pcp,
-            Some(s) => {
-                let list = self.providers_of(s);
-                // Patients keep seeing the same specialist.
-                let chosen = list[(hash(self.seed, &[TAG_PATIENT, p as u64, s as u64]) % list.len() as u64) as usize];
-                match &self.schemes {
-                    Some(schemes) => schemes.redirect(self.seed, s, chosen, dos, e),
-                    None => chosen,
-                }
-            }
-        };
+        let provider = self.provider_for(e, &patient, dos, filler, r);
         let prov = &self.providers[provider as usize];
-        let mut lines: Vec<Line> = Vec::new();
-        let dx_list = if filler {
+        let (mut lines, dx_list) = self.bill_visit(prov, &patient, dos, filler, r);
+        add_modifier_25_beside_procedures(&mut lines);
+        self.clamp_units_to_mue(&mut lines);
+        let dx = self.diagnoses(r, dx_list, &patient, dos);
+        let claim = self.claim_header(&lines, dx, dos, r);
+        let mut enc = Encounter { index: e, patient: p, provider, dos, lines, claims: vec![claim] };
+        if !filler {
+            split_across_two_claims(&mut enc, r);
+        }
+        self.repair(&mut enc, &patient);
+        (enc, patient)
+    }
+
+    /// The patient's own doctor, or (42% of visits) a specialist the patient keeps seeing.
+    fn provider_for(&self, e: u64, patient: &Patient, dos: NaiveDate, filler: bool, r: &mut Rng) -> u32 {
+        let spec = if filler || r.chance(0.58) { None } else { Some(r.pick_weighted(&self.specialist_mix)) };
+        let Some(s) = spec else { return patient.pcp };
+        let list = self.providers_of(s);
+        let chosen = list[(hash(self.seed, &[TAG_PATIENT, patient.index as u64, s as u64]) % list.len() as u64) as usize];
+        match &self.schemes {
+            Some(schemes) => schemes.redirect(self.seed, s, chosen, dos, e),
+            None => chosen,
+        }
+    }
+
+    /// The lines the provider's specialty bills for the visit (a plain office visit for a
+    /// filler), now and then with a long-tail code from the MUE table, and the diagnosis mix.
+    fn bill_visit(&self, prov: &Provider, patient: &Patient, dos: NaiveDate, filler: bool, r: &mut Rng) -> (Vec<PlannedLine>, templates::Mix) {
+        let age = crate::dates::age_on(patient.birth, dos);
+        let mut lines: Vec<PlannedLine> = Vec::new();
+        if filler {
             push(&mut lines, templates::line(prov, "99213", 1, "11"));
-            templates::default_dx(age)
-        } else {
-            templates::bill(&Visit { prov, patient: &patient, age, medicare, dos }, r, &mut lines)
-        };
-        // The long tail: now and then a code drawn from the MUE table.
-        if !filler && r.chance(0.05) && !self.pools.mue_codes.is_empty() {
-            let code: &'static str = *r.pick(&self.pools.mue_codes);
+            return (lines, templates::default_dx(age));
+        }
+        let medicare = patient.payer == "MEDICARE";
+        let dx_list = templates::bill(&Visit { prov, patient, age, medicare, dos }, r, &mut lines);
+        if r.chance(0.05) && !self.pools.mue_codes.is_empty() {
+            let code: &'static str = r.pick_copy(&self.pools.mue_codes);
             let pos_here: &'static str = match &lines[0].pos {
                 Cow::Borrowed(s) => s,
                 Cow::Owned(_) => "11",
             };
             push(&mut lines, templates::line(prov, code, 1, pos_here));
         }
-        // E/M billed with a procedure on the same day: modifier 25, as practices do.
-        let has_procedure = lines.iter().any(|l| !is_em(&l.code) && !l.code.starts_with("J") && !l.code.starts_with('8') && l.code != "36415");
-        if has_procedure {
-            for l in &mut lines {
-                if is_em(&l.code) && !l.mods.iter().any(|m| m == "25") {
-                    l.mods.push(Cow::Borrowed("25"));
-                }
-            }
-        }
-        // Clamp units to the MUE the table gives for the code (most visits stay well within).
-        for l in &mut lines {
+        (lines, dx_list)
+    }
+
+    /// Units clamped to the MUE the table gives for the code (most visits stay well within).
+    fn clamp_units_to_mue(&self, lines: &mut [PlannedLine]) {
+        for l in lines {
             if let Some(&limit) = self.pools.mue_limit.get(l.code.as_ref()) {
                 l.units = l.units.min(limit.max(1));
             }
         }
-        let dx = self.diagnoses(r, dx_list, &patient, dos);
+    }
+
+    /// Diagnoses, the date received, and a prior-authorization number when a line is on the
+    /// payer's list (the ACME-COMMERCIAL pack's, read by `Policy`).
+    fn claim_header(&self, lines: &[PlannedLine], dx: Vec<Text>, dos: NaiveDate, r: &mut Rng) -> Claim {
         let received = dos + Days::new(2 + r.below(12) + if r.chance(0.3) { r.below(30) } else { 0 });
         let prior_auth =
             lines.iter().any(|l| self.policy.prior_auth_codes.iter().any(|c| *c == l.code)).then(|| format!("PA{:08}", r.below(100_000_000)));
-        let mut enc = Encounter { index: e, patient: p, provider, dos, lines, claims: vec![Claim { dx, received, prior_auth }] };
-        // Some patient-days are billed on two claims (labs or a procedure sent separately).
-        if enc.lines.len() >= 2 && !filler && r.chance(0.12) {
-            let k = 1 + r.below(enc.lines.len() as u64 - 1) as usize;
-            let mut second = enc.claims[0].clone();
-            second.received = second.received + Days::new(r.below(15));
-            enc.claims.push(second);
-            for l in &mut enc.lines[k..] {
-                l.claim = 1;
-            }
-        }
-        self.repair(&mut enc, &patient);
-        (enc, patient)
+        Claim { dx, received, prior_auth }
     }
 
     /// Fixes what the federal rules would flag, as a coder would. Returns whether it is clean.
@@ -560,8 +562,34 @@ impl<'a> Model<'a> {
     }
 }
 
+/// E/M billed with a procedure on the same day gets modifier 25, as practices do.
+fn add_modifier_25_beside_procedures(lines: &mut [PlannedLine]) {
+    let has_procedure = lines.iter().any(|l| !is_em(&l.code) && !l.code.starts_with("J") && !l.code.starts_with('8') && l.code != "36415");
+    if !has_procedure {
+        return;
+    }
+    for l in lines {
+        if is_em(&l.code) && !l.mods.iter().any(|m| m == "25") {
+            l.mods.push(Cow::Borrowed("25"));
+        }
+    }
+}
+
+/// Some patient-days are billed on two claims (labs or a procedure sent separately).
+fn split_across_two_claims(enc: &mut Encounter, r: &mut Rng) {
+    if enc.lines.len() >= 2 && r.chance(0.12) {
+        let k = 1 + r.below(enc.lines.len() as u64 - 1) as usize;
+        let mut second = enc.claims[0].clone();
+        second.received = second.received + Days::new(r.below(15));
+        enc.claims.push(second);
+        for l in &mut enc.lines[k..] {
+            l.claim = 1;
+        }
+    }
+}
+
 /// Adds a line unless the encounter already bills the code.
-pub fn push(lines: &mut Vec<Line>, l: Line) {
+pub fn push(lines: &mut Vec<PlannedLine>, l: PlannedLine) {
     if !lines.iter().any(|x| x.code == l.code) {
         lines.push(l);
     }

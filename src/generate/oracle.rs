@@ -73,10 +73,6 @@ impl Rule {
     pub fn index(self) -> usize {
         RULES.iter().position(|r| *r == self).expect("listed")
     }
-
-    pub fn from_id(id: &str) -> Option<Rule> {
-        RULES.into_iter().find(|r| r.id().eq_ignore_ascii_case(id))
-    }
 }
 
 /// How a coder would fix a finding on a claim that should be clean.

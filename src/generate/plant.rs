@@ -62,8 +62,8 @@ fn ptp(s: &Site, enc: &mut Encounter, _patient: &Patient, r: &mut Rng) -> bool {
         enc.lines.clear();
     }
     enc.lines.retain(|l| l.code != pair.column1 && l.code != pair.column2);
-    let mut c1 = line(&s.prov, pair.column1, 1, s.pos);
-    let mut c2 = line(&s.prov, pair.column2, 1, s.pos);
+    let mut c1 = line(s.prov, pair.column1, 1, s.pos);
+    let mut c2 = line(s.prov, pair.column2, 1, s.pos);
     c1.claim = 0;
     c2.claim = if enc.claims.len() > 1 || r.chance(0.3) { 1 } else { 0 };
     if c2.claim == 1 && enc.claims.len() == 1 {
@@ -84,11 +84,11 @@ fn mue(s: &Site, enc: &mut Encounter, _patient: &Patient, r: &mut Rng) -> bool {
     let i = if !candidates.is_empty() && r.chance(0.7) {
         *r.pick(&candidates)
     } else {
-        let code: &'static str = *r.pick(&s.model.pools.mue_codes);
+        let code: &'static str = r.pick_copy(&s.model.pools.mue_codes);
         if enc.lines.iter().any(|l| l.code == code) {
             return false;
         }
-        enc.lines.push(line(&s.prov, code, 1, s.pos));
+        enc.lines.push(line(s.prov, code, 1, s.pos));
         enc.lines.len() - 1
     };
     let Some(m) = s.model.rd.mue(&enc.lines[i].code, s.dos) else { return false };
@@ -108,12 +108,12 @@ fn addon_primary(s: &Site, enc: &mut Encounter, _patient: &Patient, r: &mut Rng)
         enc.lines.retain(|l| !a.primaries.iter().any(|p| p == l.code.as_ref()));
         !enc.lines.is_empty()
     } else {
-        let code: &'static str = *r.pick(&s.model.pools.addons);
+        let code: &'static str = r.pick_copy(&s.model.pools.addons);
         let Some(a) = s.model.rd.addon(code, s.dos) else { return false };
         if enc.lines.iter().any(|l| l.code == code || a.primaries.iter().any(|p| p == l.code.as_ref())) {
             return false;
         }
-        enc.lines.push(line(&s.prov, code, 1, s.pos));
+        enc.lines.push(line(s.prov, code, 1, s.pos));
         true
     }
 }
@@ -163,7 +163,7 @@ fn icd_not_billable(s: &Site, enc: &mut Encounter, _patient: &Patient, r: &mut R
 fn mce_sex(s: &Site, enc: &mut Encounter, patient: &Patient, r: &mut Rng) -> bool {
     let flag = if patient.sex == "M" { "female" } else { "male" };
     let Some(pool) = s.model.pools.mce_flagged.get(flag) else { return false };
-    add_dx(enc, *r.pick(pool))
+    add_dx(enc, r.pick_copy(pool))
 }
 
 /// FED-MCE-AGE: a diagnosis outside the patient's age group.
@@ -178,7 +178,7 @@ fn mce_age(s: &Site, enc: &mut Encounter, patient: &Patient, r: &mut Rng) -> boo
     };
     let g = *r.pick(groups);
     let Some(pool) = s.model.pools.mce_flagged.get(g) else { return false };
-    add_dx(enc, *r.pick(pool))
+    add_dx(enc, r.pick_copy(pool))
 }
 
 /// FED-MCE-MANIFESTATION: a manifestation code sequenced first.

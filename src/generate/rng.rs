@@ -72,6 +72,11 @@ impl Rng {
         &xs[self.below(xs.len() as u64) as usize]
     }
 
+    /// `pick` for values that are `Copy` (codes as `&'static str`), drawing the same number.
+    pub fn pick_copy<T: Copy>(&mut self, xs: &[T]) -> T {
+        *self.pick(xs)
+    }
+
     /// An index drawn with the given (relative) weights.
     pub fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u64 = weights.iter().map(|&w| w as u64).sum();

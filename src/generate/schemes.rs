@@ -258,7 +258,7 @@ impl Schemes {
         let s = p.strength;
         let changed = match p.scheme {
             Scheme::Upcoding => upcode(enc, prov, 0.25 + 0.45 * s, &mut r),
-            Scheme::Modifier25 => add_modifier(enc, &mut r, 0.3 + 0.4 * s, |code| is_em(code), &["25"]),
+            Scheme::Modifier25 => add_modifier(enc, &mut r, 0.3 + 0.4 * s, is_em, &["25"]),
             Scheme::Modifier59 => add_modifier(enc, &mut r, 0.2 + 0.3 * s, |code| !is_em(code) && !code.starts_with('J'), &["59", "59", "XU"]),
             Scheme::ImpossibleDays => Schemes::is_mill_day(model.seed, p, enc.dos) && triple_timed_units(enc, model),
             Scheme::BillingAfterDeath => {
@@ -289,7 +289,7 @@ impl Schemes {
 const EM_UP: [(&str, &str); 6] =
     [("99211", "99212"), ("99212", "99213"), ("99213", "99214"), ("99214", "99215"), ("99202", "99203"), ("99203", "99204")];
 
-fn recode(line: &mut super::model::Line, prov: &Provider, code: &'static str) {
+fn recode(line: &mut super::model::PlannedLine, prov: &Provider, code: &'static str) {
     line.code = Cow::Borrowed(code);
     line.unit_fee = templates::fee(code) * prov.markup;
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::model::{push, Line, Patient, Provider, Spec};
+use super::model::{push, Patient, PlannedLine, Provider, Spec};
 use super::rng::{hash, Rng};
 
 /// Weighted (code, weight) draws.
@@ -206,19 +206,19 @@ pub struct Visit<'a> {
 
 impl Visit<'_> {
     /// A line at the provider's charge for the code.
-    pub fn line(&self, code: &'static str, units: u32, pos: &'static str) -> Line {
+    pub fn line(&self, code: &'static str, units: u32, pos: &'static str) -> PlannedLine {
         line(self.prov, code, units, pos)
     }
 }
 
 /// A line of `code` billed by `p`: the code's typical fee times the provider's markup.
-pub fn line(p: &Provider, code: &'static str, units: u32, pos: &'static str) -> Line {
+pub fn line(p: &Provider, code: &'static str, units: u32, pos: &'static str) -> PlannedLine {
     let it = item(code);
-    Line { claim: 0, code: Cow::Borrowed(it.code), units, mods: Vec::new(), pos: Cow::Borrowed(pos), unit_fee: it.fee * p.markup }
+    PlannedLine { claim: 0, code: Cow::Borrowed(it.code), units, mods: Vec::new(), pos: Cow::Borrowed(pos), unit_fee: it.fee * p.markup }
 }
 
 /// The lines the provider's specialty bills at this visit, and the diagnoses to draw for them.
-pub fn bill(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+pub fn bill(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     match v.prov.spec {
         Spec::FamilyMedicine | Spec::InternalMedicine | Spec::Pediatrics => primary_care(v, r, lines),
         Spec::Dermatology => dermatology(v, r, lines),
@@ -244,7 +244,7 @@ pub fn default_dx(age: i64) -> Mix {
 }
 
 /// Family practice, internal medicine and pediatrics: a visit or preventive service, labs, vaccines, injections.
-fn primary_care(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn primary_care(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let (patient, age, medicare, pos) = (v.patient, v.age, v.medicare, "11");
     if medicare && r.chance(0.08) {
         push(lines, v.line("G0439", 1, pos));
@@ -299,7 +299,7 @@ fn primary_care(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Dermatology: Mohs surgery (with add-on stages), destruction of lesions, biopsies, visits.
-fn dermatology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn dermatology(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     let mohs = r.chance(0.25);
     if mohs {
@@ -346,7 +346,7 @@ fn dermatology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Physical therapy: timed therapy units, with modifier GP.
-fn physical_therapy(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn physical_therapy(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     if r.chance(0.1) {
         push(lines, v.line(["97161", "97162", "97163"][r.below(3) as usize], 1, pos));
@@ -379,7 +379,7 @@ fn physical_therapy(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Clinical laboratory: venipuncture and panels.
-fn laboratory(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn laboratory(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "81";
     push(lines, v.line("36415", 1, pos));
     let labs = [("80053", 6), ("80061", 5), ("85025", 6), ("83036", 4), ("84443", 4), ("80048", 3), ("82306", 3), ("81001", 3), ("87086", 2)];
@@ -390,7 +390,7 @@ fn laboratory(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Cardiology: a visit, ECG, echocardiography.
-fn cardiology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn cardiology(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     push(lines, v.line(if r.chance(0.5) { "99214" } else { "99213" }, 1, pos));
     if r.chance(0.4) {
@@ -406,7 +406,7 @@ fn cardiology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Orthopedic surgery: a visit, joint injections, imaging.
-fn orthopedics(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn orthopedics(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     push(lines, v.line(if r.chance(0.55) { "99213" } else { "99214" }, 1, pos));
     if r.chance(0.25) {
@@ -425,7 +425,7 @@ fn orthopedics(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Emergency medicine: an ED visit level, ECG reading, chest X-ray reading.
-fn emergency(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn emergency(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "23";
     push(lines, v.line(r.pick_weighted(&[("99283", 35), ("99284", 40), ("99285", 20), ("99282", 5)]), 1, pos));
     if r.chance(0.2) {
@@ -440,7 +440,7 @@ fn emergency(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Diagnostic radiology: one study, professional component in hospitals.
-fn radiology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn radiology(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let mut dx_list = DX_MSK;
     let hospital = r.chance(0.4);
     let pos = if hospital { "22" } else { "11" };
@@ -462,7 +462,7 @@ fn radiology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Chiropractic: spinal manipulation, manual therapy.
-fn chiropractic(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn chiropractic(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     push(lines, v.line(if r.chance(0.6) { "98940" } else { "98941" }, 1, pos));
     if r.chance(0.3) {
@@ -472,7 +472,7 @@ fn chiropractic(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Psychiatry: psychotherapy or a visit with add-on psychotherapy, some by telehealth.
-fn psychiatry(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn psychiatry(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let tele = r.chance(0.15);
     let pos = if tele { "10" } else { "11" };
     let first = r.pick_weighted(&[("90834", 40), ("90837", 30), ("90791", 10), ("99214", 20)]);
@@ -489,7 +489,7 @@ fn psychiatry(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
 }
 
 /// Ophthalmology: eye exams and imaging.
-fn ophthalmology(v: &Visit, r: &mut Rng, lines: &mut Vec<Line>) -> Mix {
+fn ophthalmology(v: &Visit, r: &mut Rng, lines: &mut Vec<PlannedLine>) -> Mix {
     let pos = "11";
     push(lines, v.line(r.pick_weighted(&[("92014", 45), ("92012", 35), ("92004", 20)]), 1, pos));
     if r.chance(0.2) {

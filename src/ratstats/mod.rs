@@ -7,14 +7,14 @@
 //! * [`attribute`]: unrestricted attribute appraisal with exact hypergeometric limits.
 //! * [`sample_size`]: variable and attribute sample sizes.
 //! * [`tdist`]: exact t (and normal) quantiles.
-//! * [`io`] and [`report`]: reading values, writing text/CSV reports.
+//! * [`io`] and [`appraisal_output`]: reading values, writing text/CSV reports.
 //!
 //! Every fallible function returns [`Result`] with a [`RatStatsError`]; nothing panics on bad
 //! input. All result structs derive `Serialize` for the HTML report. See docs/ratstats.md.
+pub mod appraisal_output;
 pub mod attribute;
 pub mod error;
 pub mod io;
-pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod sample_size;

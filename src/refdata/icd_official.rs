@@ -178,24 +178,20 @@ fn parse_xml(src: &SourceFile, part: &mut IcdPart) -> Result<Option<i32>> {
                 text.clear();
                 path.push(tag);
             }
-            Event::Text(t) => {
-                if !matches!(capture, Capture::None) {
-                    text.push_str(&t.xml_content().map_err(|e| err(&reader, &e))?);
-                }
+            Event::Text(t) if !matches!(capture, Capture::None) => {
+                text.push_str(&t.xml_content().map_err(|e| err(&reader, &e))?);
             }
-            Event::GeneralRef(r) => {
-                if !matches!(capture, Capture::None) {
-                    let name = r.decode().map_err(|e| err(&reader, &e))?;
-                    let ch = match name.as_ref() {
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "amp" => Some('&'),
-                        "apos" => Some('\''),
-                        "quot" => Some('"'),
-                        _ => r.resolve_char_ref().map_err(|e| err(&reader, &e))?,
-                    };
-                    text.push(ch.ok_or_else(|| anyhow!("{shown}: unknown entity &{name};"))?);
-                }
+            Event::GeneralRef(r) if !matches!(capture, Capture::None) => {
+                let name = r.decode().map_err(|e| err(&reader, &e))?;
+                let ch = match name.as_ref() {
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "amp" => Some('&'),
+                    "apos" => Some('\''),
+                    "quot" => Some('"'),
+                    _ => r.resolve_char_ref().map_err(|e| err(&reader, &e))?,
+                };
+                text.push(ch.ok_or_else(|| anyhow!("{shown}: unknown entity &{name};"))?);
             }
             Event::End(_) => {
                 let tag = path.pop().unwrap_or_default();

@@ -12,7 +12,7 @@
 //! (NU) also pairs on the audited revenue code. A remittance line without a date takes the
 //! claim's statement date (DTM*232); with none, dates are not compared.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -73,15 +73,6 @@ impl ClaimIndex {
                 location: batch.location(row),
             };
             index.push(line);
-        }
-        index
-    }
-
-    /// Builds an index from lines already extracted (tests, other loaders).
-    pub fn from_lines(lines: Vec<AuditedLine>) -> Self {
-        let mut index = ClaimIndex::default();
-        for l in lines {
-            index.push(l);
         }
         index
     }
@@ -167,17 +158,6 @@ pub struct Matching {
 }
 
 impl Matching {
-    /// Remittance claims per audited claim id.
-    pub fn by_audited_claim(&self) -> BTreeMap<&str, Vec<&ClaimMatch>> {
-        let mut m: BTreeMap<&str, Vec<&ClaimMatch>> = BTreeMap::new();
-        for c in &self.claims {
-            if let Some(id) = &c.audited_claim {
-                m.entry(id.as_str()).or_default().push(c);
-            }
-        }
-        m
-    }
-
     pub fn matched_claims(&self) -> usize {
         self.claims.iter().filter(|c| c.audited_claim.is_some()).count()
     }

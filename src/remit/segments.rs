@@ -1,6 +1,5 @@
 //! Segments of an 835 file, split by the X12 tokenizer the 837 reader uses
-//! (`src/x12/tokenizer.rs`, compiled into this module because `src/x12` keeps it private), after
-//! the envelope repairs remittances need. Positions always refer to the original bytes.
+//! (`src/x12/tokenizer.rs`), after the envelope repairs remittances need. Positions always refer to the original bytes.
 //!
 //! Repairs, each reported as a warning:
 //! - No ISA (the file starts at ST): the delimiters are read off the ST segment and its first
@@ -16,12 +15,8 @@
 
 use crate::x12::X12Error;
 
-#[allow(dead_code)]
-#[path = "../x12/tokenizer.rs"]
-mod tokenizer;
-
-pub(crate) use tokenizer::Segment;
-use tokenizer::Tokenizer;
+pub(crate) use crate::x12::tokenizer::Segment;
+use crate::x12::tokenizer::Tokenizer;
 
 use super::model::Position;
 
@@ -328,5 +323,5 @@ impl<'a> Segments<'a> {
 
 /// Components of a composite element, split at `sep`.
 pub(crate) fn split(raw: &[u8], sep: u8) -> Vec<String> {
-    tokenizer::components(raw, sep)
+    crate::x12::tokenizer::components(raw, sep)
 }

@@ -83,7 +83,7 @@ pub fn check_denial(rule: &CompiledRule) -> Vec<Diagnostic> {
     if !matches!(d.group.as_str(), "CO" | "PR" | "OA" | "PI") {
         out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: group `{}` is not CO, PR, OA or PI", d.group)));
     }
-    if !crate::remit::codes::valid_carc(&d.carc) {
+    if !crate::x12::adjustment_codes::valid_carc(&d.carc) {
         out.push(Diagnostic::error(
             path,
             line,
@@ -91,7 +91,7 @@ pub fn check_denial(rule: &CompiledRule) -> Vec<Diagnostic> {
             format!("metadata: denial: carc `{}` is not a claim adjustment reason code (1-3 digits, or a letter and digits)", d.carc),
         ));
     }
-    for r in d.rarc.iter().filter(|r| !crate::remit::codes::valid_rarc(r)) {
+    for r in d.rarc.iter().filter(|r| !crate::x12::adjustment_codes::valid_rarc(r)) {
         out.push(Diagnostic::error(path, line, 1, format!("metadata: denial: rarc `{r}` is not a remark code (M, MA or N and digits)")));
     }
     if d.label.trim().is_empty() {

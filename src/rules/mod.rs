@@ -87,11 +87,6 @@ pub fn new_engine(sandbox: Sandbox, refdata: &Arc<RefData>) -> Engine {
     engine
 }
 
-/// Variables a script of each scope can read.
-pub fn scope_variables(scope: Scope) -> Vec<&'static str> {
-    vars::names(scope)
-}
-
 /// A rule ready to run.
 #[derive(Clone)]
 pub struct CompiledRule {

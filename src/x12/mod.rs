@@ -84,6 +84,7 @@
 //!   `type_of_bill` is CLM05-1 followed by CLM05-3 (e.g. "111").
 //! - `prior_auth_number`: the line's REF*G1, else the claim's REF*G1.
 
+pub mod adjustment_codes;
 mod emit;
 mod envelope;
 mod loops;

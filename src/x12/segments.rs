@@ -2,7 +2,7 @@
 
 use super::loops::Role;
 use super::tokenizer::{clean, components, Segment};
-use super::transaction::{Claim, ClaimType, Line, Out, Party, Provider, Txn};
+use super::transaction::{Claim, ClaimType, Out, Party, Provider, ServiceLine837, Txn};
 
 /// HI qualifiers that carry a code in their second component: diagnoses (ICD-10 then ICD-9:
 /// principal, other, admitting, reason for visit, external cause) and procedures (ICD-10-PCS,
@@ -105,7 +105,7 @@ impl Txn {
                             u32::try_from(expected).unwrap_or(u32::MAX)
                         }
                     };
-                    c.lines.push(Line {
+                    c.lines.push(ServiceLine837 {
                         at: at.clone(),
                         number,
                         service: false,

@@ -104,7 +104,7 @@ pub(super) struct Provider {
 }
 
 #[derive(Debug)]
-pub(super) struct Line {
+pub(super) struct ServiceLine837 {
     pub(super) at: At,
     pub(super) number: u32,
     pub(super) service: bool,
@@ -143,7 +143,7 @@ pub(super) struct Claim {
     pub(super) rendering: Provider,
     pub(super) attending: Provider,
     pub(super) operating: Provider,
-    pub(super) lines: Vec<Line>,
+    pub(super) lines: Vec<ServiceLine837>,
     pub(super) problems: Vec<X12Problem>,
 }
 

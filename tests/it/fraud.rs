@@ -239,7 +239,9 @@ fn risk_scores_weight_each_factor_by_its_strength_and_list_every_factor() {
     let r = audit(&[repo_root().join("samples/claims.csv")], &repo_root().join("rules"));
     let ranked = score::rank(&r.findings, &r.rules, &r.provider_indicators);
     assert_eq!(ranked.len(), r.provider_indicators.len());
-    let summary: Vec<(&str, f64, Vec<(&str, f64, f64, usize)>)> = ranked
+    // (rule, weight, strength, findings) per factor.
+    type Factors<'a> = Vec<(&'a str, f64, f64, usize)>;
+    let summary: Vec<(&str, f64, Factors)> = ranked
         .iter()
         .take(3)
         .map(|p| (p.npi.as_str(), p.score, p.factors.iter().map(|f| (f.rule_id.as_str(), f.weight, f.strength, f.findings)).collect()))

@@ -59,7 +59,7 @@ fn generated_files_load_with_no_data_quality_findings_and_the_exact_line_count()
         let path = dir.path().join(name);
         let m = generate(&options(lines, 9, &path, subset())).unwrap();
         assert_eq!(m.lines, lines);
-        let loaded = load_claims(&[path.clone()], &AliasMap::builtin()).unwrap();
+        let loaded = load_claims(std::slice::from_ref(&path), &AliasMap::builtin()).unwrap();
         assert_eq!(loaded.batch.len as u64, lines, "{name}");
         let frame = loaded.batch.to_canonical_frame().unwrap();
         assert!(loaded.issues.is_empty(), "{name}: {:?}", loaded.issues.first().map(|i| &i.message));

@@ -1,6 +1,6 @@
 //! RAT-STATS module: published OIG results, hand-checked appraisals and every error case.
+use claimlint::ratstats::appraisal_output;
 use claimlint::ratstats::attribute::{hypergeometric_cdf, hypergeometric_sf_inclusive};
-use claimlint::ratstats::report;
 use claimlint::ratstats::*;
 
 // ---------------------------------------------------------------- random numbers
@@ -525,7 +525,7 @@ fn whitespace_numbers_parse() {
 #[test]
 fn text_reports_resemble_rat_stats_layout() {
     let r = simple_random_sample(48863.78, 10, 4, 1, 1000).unwrap();
-    let text = report::random_numbers_text(&r, "DEMO");
+    let text = appraisal_output::random_numbers_text(&r, "DEMO");
     assert!(text.contains("SINGLE STAGE RANDOM NUMBERS"));
     assert!(text.contains("SEED: 48863.78"));
     assert!(text.contains("        10              22\n")); // sorted, with selection order
@@ -533,7 +533,7 @@ fn text_reports_resemble_rat_stats_layout() {
 
     let values = SampleValues::examined_audited(vec![100., 200., 300., 400., 500.], vec![100., 150., 300., 350., 400.]);
     let a = appraise_unrestricted(100, &values, &DEFAULT_LEVELS).unwrap();
-    let text = report::variable_text(&a, "");
+    let text = appraisal_output::variable_text(&a, "");
     assert!(text.contains("UNRESTRICTED VARIABLE APPRAISAL"));
     assert!(text.contains("POINT ESTIMATE                      30,000.00        26,000.00        -4,000.00"));
     assert!(text.contains("90% CONFIDENCE LEVEL"));
@@ -541,28 +541,28 @@ fn text_reports_resemble_rat_stats_layout() {
     assert!(text.contains("T-VALUE USED                         2.131847"));
 
     let att = appraise_attribute(100, 10, 4, &DEFAULT_LEVELS).unwrap();
-    assert!(report::attribute_text(&att, "").contains("90%                   16          68"));
+    assert!(appraisal_output::attribute_text(&att, "").contains("90%                   16          68"));
 }
 
 #[test]
 fn csv_reports_have_one_row_per_item() {
     let r = simple_random_sample(48863.78, 10, 4, 1, 1000).unwrap();
-    let csv = report::random_numbers_csv(&r);
+    let csv = appraisal_output::random_numbers_csv(&r);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 15);
     assert_eq!(lines[1], "sample,1,718");
     assert_eq!(lines[14], "spare,14,557");
 
     let a = appraise_unrestricted(100, &SampleValues::examined(vec![1.0, 2.0, 4.0]), &DEFAULT_LEVELS).unwrap();
-    let csv = report::variable_csv(&a);
+    let csv = appraisal_output::variable_csv(&a);
     assert_eq!(csv.lines().count(), 4);
     assert!(csv.starts_with("stratum,kind,universe_size,sample_size,mean"));
 
     let att = appraise_attribute(100, 10, 4, &[0.9]).unwrap();
-    assert_eq!(report::attribute_csv(&att).lines().nth(1).unwrap(), "100,10,4,40,0.9,16,68,16,68");
-    assert_eq!(report::fmt_amount(-1234567.891, 2), "-1,234,567.89");
-    assert_eq!(report::fmt_amount(-0.001, 2), "0.00");
-    assert_eq!(report::csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+    assert_eq!(appraisal_output::attribute_csv(&att).lines().nth(1).unwrap(), "100,10,4,40,0.9,16,68,16,68");
+    assert_eq!(appraisal_output::fmt_amount(-1234567.891, 2), "-1,234,567.89");
+    assert_eq!(appraisal_output::fmt_amount(-0.001, 2), "0.00");
+    assert_eq!(appraisal_output::csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
 }
 
 #[test]

@@ -998,7 +998,7 @@ fn a_cms_folder_still_gets_claimlints_own_tables() {
 
 /// Check the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` in a doc against the
 /// generated text; with `CLAIMLINT_BLESS=1` the doc is rewritten instead.
-fn check_generated(doc: &str, name: &str, generated: &str) {
+pub(crate) fn check_generated(doc: &str, name: &str, generated: &str) {
     let path = repo_root().join(doc);
     let text = std::fs::read_to_string(&path).unwrap();
     let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->"));

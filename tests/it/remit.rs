@@ -305,7 +305,9 @@ fn the_loop_names_predicted_missed_and_unenforced_denials() {
     let line_numbers: Vec<Option<i64>> = lfm4.lines.iter().map(|l| l.audited.and_then(|i| run.claims.lines[i].line_number)).collect();
     assert_eq!(line_numbers, [Some(1), Some(2), Some(3), Some(4), None]);
 
-    let d: Vec<(&str, Option<usize>, &str, f64, DenialOutcome, String)> = run
+    // (claim, remit line, code, amount, outcome, predicted by).
+    type DenialRow<'a> = (&'a str, Option<usize>, &'a str, f64, DenialOutcome, String);
+    let d: Vec<DenialRow> = run
         .outcome
         .denials
         .iter()

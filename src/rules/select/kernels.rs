@@ -642,7 +642,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
         }
         Kernel::DxPointers => {
             let pointer_slots: Vec<Vec<i64>> =
-                batch.dict(col::DX_POINTERS).map(|d| d.iter().map(|p| dx_slots(p)).collect()).unwrap_or_else(|| vec![Vec::new()]);
+                batch.dict(col::DX_POINTERS).map(|d| d.iter().map(dx_slots).collect()).unwrap_or_else(|| vec![Vec::new()]);
             (0..batch.len)
                 .into_par_iter()
                 .map(|r| {
