@@ -29,7 +29,8 @@ pub struct MapArgs {
     /// YAML file mapping your column names onto the canonical schema.
     #[arg(long)]
     aliases: Option<PathBuf>,
-    /// Folder for the partition's findings.parquet and partition.json.
+    /// Folder for the partition's findings.parquet and partition.json (the rest of what the
+    /// reduce needs).
     #[arg(long, required_unless_present = "findings_schema")]
     out: Option<PathBuf>,
     /// Fail (exit 2) when any rule has an error.
@@ -48,6 +49,10 @@ pub struct ReduceArgs {
     /// partition.json files written by `claimlint map`, or folders of them.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// The maps' findings.parquet files, or folders of Parquet files (a Spark dataset): each
+    /// map's findings once. Checked against the counts in the map outputs.
+    #[arg(long, num_args = 1..)]
+    findings: Vec<PathBuf>,
     /// Folder of rule files: the same rules the maps ran.
     #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
     rules: PathBuf,
@@ -130,7 +135,7 @@ pub fn reduce(args: ReduceArgs) -> Result<u8> {
         peer_table: args.peers,
         ..Default::default()
     };
-    let result = reduce_map_outputs(&opts)?;
+    let result = reduce_map_outputs(&opts, &args.findings)?;
     if opts.strict && !result.failures.is_empty() {
         anyhow::bail!(crate::audit::StrictFailure(result.failures.iter().map(|f| f.to_string()).collect()));
     }
