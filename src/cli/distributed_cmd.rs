@@ -7,7 +7,7 @@ use anyhow::Result;
 use polars::prelude::DataType;
 
 use super::{parse_severity, print_summary, write_reports};
-use crate::audit::distributed::{map_partition, reduce_map_outputs, write_map_output};
+use crate::audit::distributed::{map_partition, reduce_map_outputs, write_map_output, ROW_COLUMN, SOURCE_COLUMN};
 use crate::audit::AuditOptions;
 use crate::findings::{self, OutputFormat};
 use crate::rules::{Sandbox, Scope};
@@ -18,7 +18,7 @@ use crate::vocab::{input_error, Severity};
 pub struct MapArgs {
     /// Parquet files with one partition's claim lines. Optional columns `_source` and `_row` give
     /// each line's file name and 1-based row there, for the findings' locations.
-    #[arg(required_unless_present = "findings_schema")]
+    #[arg(required_unless_present_any = ["findings_schema", "columns_read"])]
     inputs: Vec<PathBuf>,
     /// Folder of rule files (searched recursively).
     #[arg(long, default_value = "rules", env = "CLAIMLINT_RULES")]
@@ -31,7 +31,7 @@ pub struct MapArgs {
     aliases: Option<PathBuf>,
     /// Folder for the partition's findings.parquet and partition.json (the rest of what the
     /// reduce needs).
-    #[arg(long, required_unless_present = "findings_schema")]
+    #[arg(long, required_unless_present_any = ["findings_schema", "columns_read"])]
     out: Option<PathBuf>,
     /// Fail (exit 2) when any rule has an error.
     #[arg(long)]
@@ -42,6 +42,10 @@ pub struct MapArgs {
     /// Print the columns of findings.parquet as a Spark DDL schema and exit.
     #[arg(long, exclusive = true)]
     findings_schema: bool,
+    /// Print which of these column names (the claims' header) the map reads, with --aliases
+    /// applied, one a line, and exit: a cluster sends only those.
+    #[arg(long, num_args = 1.., value_name = "NAME", conflicts_with_all = ["inputs", "out"])]
+    columns_read: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -94,11 +98,17 @@ pub fn map(args: MapArgs) -> Result<u8> {
         println!("{}", findings_ddl()?);
         return Ok(0);
     }
-    let out = args.out.expect("clap requires --out");
     let mut aliases = AliasMap::builtin();
     if let Some(path) = &args.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
+    if !args.columns_read.is_empty() {
+        for name in args.columns_read.iter().filter(|n| [SOURCE_COLUMN, ROW_COLUMN].contains(&n.as_str()) || aliases.canonical(n).is_some()) {
+            println!("{name}");
+        }
+        return Ok(0);
+    }
+    let out = args.out.expect("clap requires --out");
     let opts = AuditOptions {
         inputs: args.inputs,
         rules_dir: args.rules,
