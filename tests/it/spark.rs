@@ -352,13 +352,14 @@ fn standalone_cluster_with_the_binary_shipped_by_files_gives_the_same_findings()
         .arg(driver())
         .arg("--claims")
         .arg(&claims)
-        .args(["--rules", "claimlint-rules/rules", "--binary", "claimlint", "--partitions", "4", "--show", "0"])
+        // No --partitions: one per core Spark has (two workers of one core each).
+        .args(["--rules", "claimlint-rules/rules", "--binary", "claimlint", "--show", "0"])
         .arg("--out")
         .arg(&spark_dir)
         .envs(cluster.env.iter().map(|(k, v)| (k, v)))
         .env("PYSPARK_DRIVER_PYTHON", &spark.python));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("claimlint-spark: 4 partitions mapped"), "{stdout}");
+    assert!(stdout.contains("claimlint-spark: 2 partitions mapped"), "{stdout}");
     assert_same_audit(&single_dir, &single, &spark_dir, &out);
     // Both workers ran executors, each with the binary Spark shipped to it.
     for w in &cluster.workers {
