@@ -88,14 +88,20 @@ pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
         ["claim_id", "rule_id", "severity", "category", "message", "citation", "payer_id", "provider_npi", "patient_id", "service_date", "location"]
             .map(text);
     let [denial, rarc, label, kind, field, current, proposed, note] = DENIAL_AND_FIX_COLUMNS.map(text);
-    let line_number = frame.column("line_number").map_err(|_| anyhow::anyhow!("{name}: findings table has no column `line_number`"))?.cast(&DataType::Int64)?;
+    let line_number =
+        frame.column("line_number").map_err(|_| anyhow::anyhow!("{name}: findings table has no column `line_number`"))?.cast(&DataType::Int64)?;
     let line_number = line_number.i64()?;
-    let amount = frame.column("amount_at_risk").map_err(|_| anyhow::anyhow!("{name}: findings table has no column `amount_at_risk`"))?.cast(&DataType::Float64)?;
+    let amount = frame
+        .column("amount_at_risk")
+        .map_err(|_| anyhow::anyhow!("{name}: findings table has no column `amount_at_risk`"))?
+        .cast(&DataType::Float64)?;
     let amount = amount.f64()?;
     let (claim_id, rule_id, severity, category, message, citation) = (claim_id?, rule_id?, severity?, category?, message?, citation?);
     let (payer_id, provider_npi, patient_id, service_date, location) = (payer_id?, provider_npi?, patient_id?, service_date?, location?);
     let (denial, rarc, label, kind, field, current, proposed, note) = (denial?, rarc?, label?, kind?, field?, current?, proposed?, note?);
-    let codes = |joined: Option<&str>| -> Vec<String> { joined.filter(|s| !s.is_empty()).map_or_else(Vec::new, |s| s.split('|').map(str::to_string).collect()) };
+    let codes = |joined: Option<&str>| -> Vec<String> {
+        joined.filter(|s| !s.is_empty()).map_or_else(Vec::new, |s| s.split('|').map(str::to_string).collect())
+    };
     let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
     (0..frame.height())
         .map(|i| {
@@ -109,7 +115,8 @@ pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
             };
             let denial = match denial.get(i) {
                 Some(code) => {
-                    let (group, carc) = code.split_once('-').ok_or_else(|| anyhow::anyhow!("{name}: row {row}: denial `{code}` is not GROUP-CARC"))?;
+                    let (group, carc) =
+                        code.split_once('-').ok_or_else(|| anyhow::anyhow!("{name}: row {row}: denial `{code}` is not GROUP-CARC"))?;
                     Some(Denial { group: group.into(), carc: carc.into(), rarc: codes(rarc.get(i)), label: owned(&label, i), source: String::new() })
                 }
                 None => None,

@@ -244,8 +244,7 @@ fn restore_denials(findings: &mut [Finding], prep: &Prepared) {
 /// findings files) and runs the provider rules on the merged partials. The rules must be those
 /// the maps ran.
 pub fn reduce_map_outputs(opts: &AuditOptions, findings: &[PathBuf]) -> Result<AuditResult> {
-    let (prep, (outputs, mut map_findings)) =
-        Prepared::new(opts, |_| true, || Ok((read_map_outputs(&opts.inputs)?, read_map_findings(findings)?)))?;
+    let (prep, (outputs, mut map_findings)) = Prepared::new(opts, |_| true, || Ok((read_map_outputs(&opts.inputs)?, read_map_findings(findings)?)))?;
     if outputs.is_empty() {
         anyhow::bail!(input_error("no map outputs to reduce"));
     }
@@ -317,7 +316,8 @@ fn check_map_findings(outputs: &[MapOutput], findings: &[Finding], paths: &[Path
     if wrong.is_empty() {
         return Ok(());
     }
-    let given = if paths.is_empty() { "none given".to_string() } else { paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ") };
+    let given =
+        if paths.is_empty() { "none given".to_string() } else { paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ") };
     anyhow::bail!(input_error(format!(
         "the map findings ({given}) are not those the map outputs count ({}{}); pass every map's findings.parquet once with --findings",
         wrong.iter().take(5).cloned().collect::<Vec<_>>().join("; "),

@@ -430,9 +430,14 @@ fn map_and_reduce_commands_give_the_findings_of_a_single_process_audit() {
     // Read back from Parquet, the findings are whole: the JSON findings file (every field,
     // denial sources and fix values included) equals the single-process one.
     let single_json = dir.path().join("single-json");
-    run(Command::new(bin()).arg("audit").arg(&claims).arg("--rules").arg(repo_root().join("rules")).arg("--out").arg(&single_json).args([
-        "--format", "json", "--show", "0",
-    ]));
+    run(Command::new(bin())
+        .arg("audit")
+        .arg(&claims)
+        .arg("--rules")
+        .arg(repo_root().join("rules"))
+        .arg("--out")
+        .arg(&single_json)
+        .args(["--format", "json", "--show", "0"]));
     let reduced_json = dir.path().join("reduced-json");
     run(&mut reduce("json", &reduced_json, &map_findings));
     let json = |d: &Path| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(d.join("findings.json")).unwrap()).unwrap();
