@@ -77,6 +77,102 @@ pub fn to_frame(findings: &[Finding]) -> Result<DataFrame> {
     )?)
 }
 
+/// The findings of a findings table written by [`to_frame`] (or by Spark with the same columns),
+/// for a reduce that reads the maps' findings files. The table does not hold a denial's
+/// `source`: it comes back empty, for the caller to restore from the rule that raised it.
+pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
+    use crate::vocab::{Category, Denial, Fix, FixKind, PriceSource, Severity};
+    let text = |column: &str| -> Result<StringChunked> {
+        let c = frame.column(column).map_err(|_| anyhow::anyhow!("{name}: findings table has no column `{column}`"))?;
+        Ok(c.cast(&DataType::String)?.str()?.clone())
+    };
+    let [claim_id, rule_id, severity, category, message, citation, payer_id, provider_npi, patient_id, service_date, location] =
+        ["claim_id", "rule_id", "severity", "category", "message", "citation", "payer_id", "provider_npi", "patient_id", "service_date", "location"]
+            .map(text);
+    let [denial, rarc, label, kind, field, current, proposed, note] = DENIAL_AND_FIX_COLUMNS.map(text);
+    let line_number =
+        frame.column("line_number").map_err(|_| anyhow::anyhow!("{name}: findings table has no column `line_number`"))?.cast(&DataType::Int64)?;
+    let line_number = line_number.i64()?;
+    let amount = frame
+        .column("amount_at_risk")
+        .map_err(|_| anyhow::anyhow!("{name}: findings table has no column `amount_at_risk`"))?
+        .cast(&DataType::Float64)?;
+    let amount = amount.f64()?;
+    let allowed = frame
+        .column("expected_allowed")
+        .map_err(|_| anyhow::anyhow!("{name}: findings table has no column `expected_allowed`"))?
+        .cast(&DataType::Float64)?;
+    let allowed = allowed.f64()?;
+    let price_source = text("price_source")?;
+    let (claim_id, rule_id, severity, category, message, citation) = (claim_id?, rule_id?, severity?, category?, message?, citation?);
+    let (payer_id, provider_npi, patient_id, service_date, location) = (payer_id?, provider_npi?, patient_id?, service_date?, location?);
+    let (denial, rarc, label, kind, field, current, proposed, note) = (denial?, rarc?, label?, kind?, field?, current?, proposed?, note?);
+    let codes = |joined: Option<&str>| -> Vec<String> {
+        joined.filter(|s| !s.is_empty()).map_or_else(Vec::new, |s| s.split('|').map(str::to_string).collect())
+    };
+    let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
+    (0..frame.height())
+        .map(|i| {
+            let row = i + 1;
+            let severity: Severity = severity.get(i).unwrap_or_default().parse().map_err(|e| anyhow::anyhow!("{name}: row {row}: {e}"))?;
+            let category = match category.get(i).unwrap_or_default() {
+                "compliance" => Category::Compliance,
+                "fraud-risk" => Category::FraudRisk,
+                "data-quality" => Category::DataQuality,
+                other => anyhow::bail!("{name}: row {row}: unknown category `{other}`"),
+            };
+            let denial = match denial.get(i) {
+                Some(code) => {
+                    let (group, carc) =
+                        code.split_once('-').ok_or_else(|| anyhow::anyhow!("{name}: row {row}: denial `{code}` is not GROUP-CARC"))?;
+                    Some(Denial { group: group.into(), carc: carc.into(), rarc: codes(rarc.get(i)), label: owned(&label, i), source: String::new() })
+                }
+                None => None,
+            };
+            let fix = match kind.get(i) {
+                Some(k) => Some(Fix {
+                    kind: match k {
+                        "safe" => FixKind::Safe,
+                        "suggested" => FixKind::Suggested,
+                        other => anyhow::bail!("{name}: row {row}: unknown fix kind `{other}`"),
+                    },
+                    field: owned(&field, i),
+                    current: owned(&current, i),
+                    proposed: codes(proposed.get(i)),
+                    note: owned(&note, i),
+                }),
+                None => None,
+            };
+            let price_source = match price_source.get(i) {
+                None | Some("") => None,
+                Some("paid") => Some(PriceSource::Paid),
+                Some("fee-schedule") => Some(PriceSource::FeeSchedule),
+                Some("billed") => Some(PriceSource::Billed),
+                Some(other) => anyhow::bail!("{name}: row {row}: unknown price source `{other}`"),
+            };
+            Ok(Finding {
+                claim_id: owned(&claim_id, i),
+                line_number: line_number.get(i),
+                rule_id: owned(&rule_id, i),
+                severity,
+                category,
+                message: owned(&message, i),
+                amount_at_risk: amount.get(i).unwrap_or_default(),
+                expected_allowed: allowed.get(i).unwrap_or_default(),
+                price_source,
+                citation: owned(&citation, i),
+                payer_id: owned(&payer_id, i),
+                provider_npi: owned(&provider_npi, i),
+                patient_id: owned(&patient_id, i),
+                service_date: owned(&service_date, i),
+                location: owned(&location, i),
+                denial,
+                fix,
+            })
+        })
+        .collect()
+}
+
 pub fn write(findings: &[Finding], path: &Path, format: OutputFormat) -> Result<()> {
     let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     match format {

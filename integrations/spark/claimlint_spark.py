@@ -19,15 +19,24 @@ import glob
 import itertools
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
-# The map output: the findings columns (from `claimlint map --findings-schema`) plus this one,
-# null on finding rows and holding partition.json on the one summary row of each partition.
+# The map output: the findings columns (from `claimlint map --findings-schema`) plus these two,
+# null on finding rows; on the one summary row of each partition, SUMMARY holds its
+# partition.json (everything but the findings) and TASK_TIMES where the task's time went.
 SUMMARY = "_claimlint_partition"
+TASK_TIMES = "_claimlint_task_times"
+
+# Lines per Arrow batch sent to each map: larger than Spark's default (10,000) because a map
+# reads its whole partition before it audits, so small batches only add per-batch overhead.
+ARROW_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
+ARROW_BATCH_LINES = "100000"
 
 # Spark DDL types of the findings columns and their Arrow types.
 ARROW_TYPES = {"STRING": "string", "BIGINT": "int64", "INT": "int32", "DOUBLE": "float64", "BOOLEAN": "bool"}
@@ -44,7 +53,7 @@ def parse_args(argv):
     p.add_argument("--rules", required=True, metavar="DIR", help="rules folder: a path on every node, or the name of an archive shipped with --archives (e.g. rules.tgz#claimlint-rules: --rules claimlint-rules)")
     p.add_argument("--refdata", metavar="DIR", help="reference tables, found the same way (default: RULES/data)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (any Spark path): findings.parquet, report.html, fraud.html, providers.csv")
-    p.add_argument("--partitions", required=True, type=int, metavar="N", help="patient partitions, one `claimlint map` each")
+    p.add_argument("--partitions", type=int, metavar="N", help="patient partitions, one `claimlint map` each (default: the cores Spark has, its default parallelism)")
     p.add_argument("--binary", default="claimlint", metavar="PATH", help="the claimlint binary: a path on every node, or the name of a file shipped with --files (default: claimlint)")
     p.add_argument("--master", help="Spark master when run with plain python3, e.g. local[2] (spark-submit sets it otherwise)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting when run with plain python3 (repeatable)")
@@ -54,10 +63,28 @@ def parse_args(argv):
     p.add_argument("--strict", action="store_true", help="fail when any rule has an error instead of reporting it")
     p.add_argument("--show", type=int, default=20, metavar="N", help="findings the reduce prints (default: 20)")
     p.add_argument("--work-dir", metavar="DIR", help="keep the driver's map outputs and reduce files here instead of a temporary folder")
+    p.add_argument("--timings", action="store_true", help="print where the time goes: the driver's phases and each map task's")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="run the audit N times in one Spark session and print each run's time (benchmarks: a session kept warm, as on a notebook cluster)")
     args = p.parse_args(argv)
-    if args.partitions < 1:
+    if args.partitions is not None and args.partitions < 1:
         p.error("--partitions must be at least 1")
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     return args
+
+
+class Clock:
+    """Phase times since `start`, printed with --timings."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.start = self.last = time.monotonic()
+
+    def mark(self, what):
+        now = time.monotonic()
+        if self.enabled:
+            print(f"claimlint-spark: {now - self.start:7.2f} s  (+{now - self.last:6.2f} s) {what}", file=sys.stderr, flush=True)
+        self.last = now
 
 
 def node_path(path):
@@ -134,17 +161,20 @@ def map_partition(conf):
     partition.json back as Arrow."""
 
     def run(batches):
+        started = time.monotonic()
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
         from pyspark import TaskContext
 
+        times = {}
         batches = iter(batches)
         first = next(batches, None)
+        times["first_batch"] = time.monotonic() - started
         if first is None:
             return
         findings_schema = arrow_schema(conf["findings_ddl"])
-        out_schema = findings_schema.append(pa.field(SUMMARY, pa.string()))
+        out_schema = findings_schema.append(pa.field(SUMMARY, pa.string())).append(pa.field(TASK_TIMES, pa.string()))
         task = TaskContext.get()
         threads = str(task.cpus() if task else 1)
         work = tempfile.mkdtemp(prefix="claimlint-map-")
@@ -160,12 +190,14 @@ def map_partition(conf):
                 named = pa.array([source_name(u, conf["names"]) for u in sources.dictionary.to_pylist()], pa.string())
                 batch = batch.set_column(batch.schema.get_field_index("_source"), "_source", pc.take(named, sources.indices))
                 if writer is None:
-                    writer = pq.ParquetWriter(claims, batch.schema)
+                    # Uncompressed: the file lives for one map on local disk.
+                    writer = pq.ParquetWriter(claims, batch.schema, compression="none")
                 writer.write_batch(batch)
                 rows += batch.num_rows
             if writer is None:
                 return
             writer.close()
+            times["input"] = time.monotonic() - started
             out = os.path.join(work, "out")
             cmd = [executable(node_path(conf["binary"])), "map", claims, "--out", out, "--rules", node_path(conf["rules"])]
             if conf["refdata"]:
@@ -175,16 +207,24 @@ def map_partition(conf):
             if conf["strict"]:
                 cmd.append("--strict")
             env = dict(os.environ, RAYON_NUM_THREADS=threads, POLARS_MAX_THREADS=threads)
+            cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times["claimlint_map_cpu"] = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+            partition = task.partitionId() if task else -1
             if done.returncode != 0:
-                partition = task.partitionId() if task else "?"
                 raise RuntimeError(f"claimlint map failed (exit {done.returncode}) on partition {partition} ({rows} lines):\n{done.stderr.strip()}")
+            times["claimlint_map"] = time.monotonic() - started - times["input"]
             findings = pq.read_table(os.path.join(out, "findings.parquet")).select(findings_schema.names).cast(findings_schema)
             for b in findings.to_batches():
-                yield pa.RecordBatch.from_arrays(b.columns + [pa.nulls(b.num_rows, pa.string())], schema=out_schema)
+                yield pa.RecordBatch.from_arrays(b.columns + [pa.nulls(b.num_rows, pa.string())] * 2, schema=out_schema)
             with open(os.path.join(out, "partition.json"), encoding="utf-8") as f:
                 summary = f.read()
-            yield pa.RecordBatch.from_arrays([pa.nulls(1, f.type) for f in findings_schema] + [pa.array([summary], pa.string())], schema=out_schema)
+            times["total"] = time.monotonic() - started
+            task_times = json.dumps({"partition": partition, "lines": rows, "findings": findings.num_rows, "summary_bytes": len(summary), **times})
+            yield pa.RecordBatch.from_arrays(
+                [pa.nulls(1, f.type) for f in findings_schema] + [pa.array([summary], pa.string()), pa.array([task_times], pa.string())], schema=out_schema
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -204,12 +244,35 @@ def put(spark, local, dest):
         fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path("file://" + os.path.abspath(local)), path)
 
 
-def audit(spark, args, work):
+def local_copy(spark, path, work):
+    """`path` (any Hadoop path) as a local path on the driver: itself when it is local, else a
+    copy in `work`."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if fs.getUri().getScheme() == "file":
+        return fs.makeQualified(hpath).toUri().getPath()
+    local = os.path.join(work, os.path.basename(path.rstrip("/")))
+    fs.copyToLocalFile(False, hpath, jvm.org.apache.hadoop.fs.Path("file://" + os.path.abspath(local)), True)
+    return local
+
+
+def columns_read(binary, columns, aliases):
+    """The claims' columns `claimlint map` reads (mapped with --aliases): only they are shuffled."""
+    cmd = [binary, "map", "--columns-read", *columns]
+    if aliases:
+        cmd += ["--aliases", aliases]
+    read = set(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split("\n"))
+    return [c for c in columns if c in read]
+
+
+def audit(spark, args, work, clock):
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     binary = executable(node_path(args.binary))
     findings_ddl = subprocess.run([binary, "map", "--findings-schema"], check=True, capture_output=True, text=True).stdout.strip()
+    partitions = args.partitions or spark.sparkContext.defaultParallelism
     conf = {
         "binary": args.binary,
         "rules": args.rules,
@@ -219,64 +282,92 @@ def audit(spark, args, work):
         "findings_ddl": findings_ddl,
         "names": local_names(args.claims),
     }
-    # _metadata.row_index is the row within its Parquet file (Spark 3.5+), kept through the
-    # shuffle so findings name the line as a single-process audit does.
-    claims = spark.read.parquet(*args.claims).select(
-        "*",
+    clock.mark("claimlint binary checked")
+    claims = spark.read.parquet(*args.claims)
+    # Only what the map reads crosses the shuffle. _metadata.row_index is the row within its
+    # Parquet file (Spark 3.5+), kept so findings name the line as a single-process audit does.
+    claims = claims.select(
+        *[F.col(f"`{c}`") for c in columns_read(binary, claims.columns, args.aliases and node_path(args.aliases))],
         F.col("_metadata.file_path").alias("_source"),
         (F.col("_metadata.row_index") + 1).alias("_row"),
     )
+    clock.mark("claims schema read")
     # claimlint partitions by the trimmed patient id: all of a patient's lines in one partition.
     patient = F.regexp_replace(F.col(args.patient_column).cast("string"), r"^\s+|\s+$", "")
-    mapped = claims.repartition(args.partitions, patient).mapInArrow(map_partition(conf), f"{findings_ddl}, {SUMMARY} STRING")
+    mapped = claims.repartition(partitions, patient).mapInArrow(map_partition(conf), f"{findings_ddl}, {SUMMARY} STRING, {TASK_TIMES} STRING")
+    # The maps run once: the summaries are collected (which runs them), then the findings are
+    # written from the cache, after the rules that failed anywhere are known.
     mapped.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        # Runs every map in parallel; the summaries are then read back from the cache.
-        partitions = mapped.where(F.col(SUMMARY).isNotNull()).count()
+        summaries = mapped.where(F.col(SUMMARY).isNotNull()).select(SUMMARY, TASK_TIMES).collect()
+        clock.mark(f"{len(summaries)} maps run, their summaries collected")
         parts = os.path.join(work, "parts")
-        os.makedirs(parts, exist_ok=True)
+        shutil.rmtree(parts, ignore_errors=True)
+        os.makedirs(parts)
         failed = set()
-        for i, row in enumerate(mapped.where(F.col(SUMMARY).isNotNull()).select(SUMMARY).toLocalIterator()):
+        tasks = []
+        for i, row in enumerate(summaries):
             with open(os.path.join(parts, f"p{i:05d}.json"), "w", encoding="utf-8") as f:
                 f.write(row[0])
             failed.update(fail["rule_id"] for fail in json.loads(row[0])["audit"]["failures"])
+            tasks.append(json.loads(row[1]))
+        del summaries
+        if clock.enabled:
+            print_task_times(tasks)
         # A rule that failed on one partition is dropped everywhere, as in a single-process audit.
-        findings = mapped.where(F.col(SUMMARY).isNull()).drop(SUMMARY)
+        findings = mapped.where(F.col(SUMMARY).isNull()).drop(SUMMARY, TASK_TIMES)
         if failed:
             findings = findings.where(~F.col("rule_id").isin(sorted(failed)))
         findings_out = args.out.rstrip("/") + "/findings.parquet"
         findings.write.mode("overwrite").parquet(findings_out)
+        clock.mark(f"findings written to {findings_out}")
     finally:
         mapped.unpersist()
-    print(f"claimlint-spark: {partitions} partitions mapped; findings: {findings_out}", flush=True)
+    print(f"claimlint-spark: {len(tasks)} partitions mapped; findings: {findings_out}", flush=True)
 
+    # The reduce reads the findings Spark wrote (they are not in the summaries).
+    map_findings = local_copy(spark, findings_out, work)
     reduced = os.path.join(work, "reduce")
     provider_findings = os.path.join(work, "provider_findings.parquet")
-    cmd = [binary, "reduce", parts, "--rules", node_path(args.rules), "--out", reduced, "--format", "parquet"]
+    cmd = [binary, "reduce", parts, "--findings", map_findings, "--rules", node_path(args.rules), "--out", reduced, "--format", "parquet"]
     cmd += ["--provider-findings", provider_findings, "--fail-on", args.fail_on, "--show", str(args.show)]
     if args.refdata:
         cmd += ["--refdata", node_path(args.refdata)]
     if args.strict:
         cmd.append("--strict")
+    sys.stdout.flush()
     done = subprocess.run(cmd)
     if done.returncode > 1:
         raise SystemExit(f"claimlint reduce failed (exit {done.returncode})")
+    clock.mark("reduce run (provider rules, reports)")
 
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(provider_findings).to_pylist()
-    if rows:
-        spark.createDataFrame(rows, findings_ddl).write.mode("append").parquet(findings_out)
+    # The provider findings join the dataset as one more Parquet file with the same columns.
+    if pq.ParquetFile(provider_findings).metadata.num_rows:
+        put(spark, provider_findings, findings_out + "/part-claimlint-providers.parquet")
     for name in REPORT_FILES:
         put(spark, os.path.join(reduced, name), args.out.rstrip("/") + "/" + name)
+    clock.mark("reports copied")
     print(f"claimlint-spark: reports in {args.out}", flush=True)
     return done.returncode
+
+
+def print_task_times(tasks):
+    """Per map task: waiting for the first batch (the shuffle), all input written, claimlint map."""
+    for t in sorted(tasks, key=lambda t: t["partition"]):
+        print(
+            f"claimlint-spark:   map {t['partition']:>3}: {t['lines']:>9} lines, {t['findings']:>7} findings, summary {t['summary_bytes'] / 1e6:5.1f} MB; "
+            f"first batch {t['first_batch']:5.2f} s, input received {t['input']:5.2f} s, claimlint map {t['claimlint_map']:5.2f} s ({t['claimlint_map_cpu']:5.2f} s CPU), task {t['total']:5.2f} s",
+            file=sys.stderr,
+        )
 
 
 def main(argv=None):
     args = parse_args(argv)
     from pyspark.sql import SparkSession
 
+    clock = Clock(args.timings)
     builder = SparkSession.builder.appName("claimlint audit")
     if args.master:
         builder = builder.master(args.master)
@@ -284,12 +375,22 @@ def main(argv=None):
         key, _, value = setting.partition("=")
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    if not spark.sparkContext.getConf().contains(ARROW_BATCH):
+        spark.conf.set(ARROW_BATCH, ARROW_BATCH_LINES)
+    clock.mark("Spark session started")
     try:
-        if args.work_dir:
-            os.makedirs(args.work_dir, exist_ok=True)
-            return audit(spark, args, args.work_dir)
-        with tempfile.TemporaryDirectory(prefix="claimlint-spark-") as work:
-            return audit(spark, args, work)
+        code = 0
+        for run in range(1, args.repeat + 1):
+            clock = Clock(args.timings)
+            if args.work_dir:
+                os.makedirs(args.work_dir, exist_ok=True)
+                code = audit(spark, args, args.work_dir, clock)
+            else:
+                with tempfile.TemporaryDirectory(prefix="claimlint-spark-") as work:
+                    code = audit(spark, args, work, clock)
+            if args.repeat > 1:
+                print(f"claimlint-spark: run {run} of {args.repeat}: {time.monotonic() - clock.start:.2f} s", flush=True)
+        return code
     finally:
         spark.stop()
 

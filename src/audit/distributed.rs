@@ -2,9 +2,11 @@
 //! claims itself (integrations/spark): the map audits one partition read from Parquet and writes a
 //! [`MapOutput`]; the reduce reads every partition's output, merges them and runs the provider
 //! rules once. Both call the same [`audit_partition`] and [`reduce`] as a single-machine audit.
+//! The findings travel once: the map writes them to its findings file only, and the reduce reads
+//! those files (or the folder a cluster wrote them to) beside the outputs.
 //! See docs/partitioning.md ("The partition interface").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,11 +15,12 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{audit_partition, reduce, AuditOptions, AuditResult, PartitionAudit, Prepared};
+use super::{audit_partition, data_quality_denial, reduce, AuditOptions, AuditResult, PartitionAudit, Prepared};
 use crate::batch::build::{require_lines, BatchBuilder};
+use crate::findings;
 use crate::load::{canonical_frame, LoadedClaims};
 use crate::schema::AliasMap;
-use crate::vocab::{input_error, FileAccounting};
+use crate::vocab::{input_error, Category, Denial, FileAccounting, Finding};
 
 /// Column naming the file a line came from, as the single-process audit would name it.
 pub const SOURCE_COLUMN: &str = "_source";
@@ -25,7 +28,7 @@ pub const SOURCE_COLUMN: &str = "_source";
 pub const ROW_COLUMN: &str = "_row";
 
 /// Version of the map output layout; a reduce refuses outputs of another version.
-pub const MAP_OUTPUT_FORMAT: u32 = 1;
+pub const MAP_OUTPUT_FORMAT: u32 = 2;
 
 /// Everything the reduce needs from one partition (`partition.json`).
 #[derive(Serialize, Deserialize)]
@@ -38,6 +41,10 @@ pub struct MapOutput {
     pub sources: Vec<String>,
     /// This partition's share of each file's lines.
     pub accounting: Vec<FileAccounting>,
+    /// The findings the map wrote to its findings file, per rule id: the reduce checks the
+    /// findings files it is given against them, so a missing or doubled file is an error.
+    pub findings_per_rule: BTreeMap<String, u64>,
+    /// Everything but the findings.
     pub audit: PartitionAudit,
 }
 
@@ -54,12 +61,17 @@ pub fn map_partition(opts: &AuditOptions, aliases: &AliasMap) -> Result<MapOutpu
     let batch = Arc::new(loaded.batch);
     let audit = audit_partition(&prep, &batch, &loaded.issues, opts)?;
     tracing::info!(lines = batch.len, findings = audit.findings.len(), "partition audited");
+    let mut findings_per_rule = BTreeMap::new();
+    for f in &audit.findings {
+        *findings_per_rule.entry(f.rule_id.clone()).or_insert(0) += 1;
+    }
     Ok(MapOutput {
         format: MAP_OUTPUT_FORMAT,
         claimlint_version: env!("CARGO_PKG_VERSION").to_string(),
         rules: rule_ids(&prep),
         sources: loaded.sources,
         accounting: loaded.accounting,
+        findings_per_rule,
         audit,
     })
 }
@@ -158,34 +170,86 @@ pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
     files
         .iter()
         .map(|f| {
-            let reader = std::io::BufReader::new(File::open(f).with_context(|| format!("cannot read {}", f.display()))?);
-            let output: MapOutput =
-                serde_json::from_reader(reader).map_err(|e| input_error(format!("{}: not a claimlint map output: {e}", f.display())))?;
-            if output.format != MAP_OUTPUT_FORMAT {
+            let text = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let not_map_output = |e: serde_json::Error| input_error(format!("{}: not a claimlint map output: {e}", f.display()));
+            // The version first, so an output of another layout is named as such.
+            #[derive(Deserialize)]
+            struct Version {
+                format: u32,
+                #[serde(default)]
+                claimlint_version: String,
+            }
+            let version: Version = serde_json::from_slice(&text).map_err(not_map_output)?;
+            if version.format != MAP_OUTPUT_FORMAT {
                 anyhow::bail!(input_error(format!(
                     "{}: map output format {} (claimlint {}), this reduce reads format {MAP_OUTPUT_FORMAT}",
                     f.display(),
-                    output.format,
-                    output.claimlint_version
+                    version.format,
+                    version.claimlint_version
                 )));
             }
-            Ok(output)
+            serde_json::from_slice(&text).map_err(not_map_output)
         })
         .collect()
 }
 
-/// The reduce step: merges the partitions' outputs and runs the provider rules on the merged
-/// partials. The rules must be those the maps ran.
-pub fn reduce_map_outputs(opts: &AuditOptions) -> Result<AuditResult> {
-    let (prep, outputs) = Prepared::new(opts, |_| true, || read_map_outputs(&opts.inputs))?;
+/// Parquet files of findings written by maps: files, or folders of them (every `*.parquet`
+/// inside that is not hidden, as Spark writes a dataset), in name order.
+pub fn read_map_findings(paths: &[PathBuf]) -> Result<Vec<Finding>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    f.is_file() && name.ends_with(".parquet") && !name.starts_with(['.', '_'])
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            anyhow::bail!(input_error(format!("{}: no such file or folder", p.display())));
+        }
+    }
+    let mut findings = Vec::new();
+    for f in &files {
+        let name = f.display().to_string();
+        let file = File::open(f).with_context(|| format!("cannot read {name}"))?;
+        let frame = ParquetReader::new(file).finish().map_err(|e| input_error(format!("{name}: not a readable Parquet file: {e}")))?;
+        findings.extend(findings::from_frame(&frame, &name).map_err(|e| input_error(format!("{e:#}")))?);
+    }
+    Ok(findings)
+}
+
+/// The findings table holds a denial's codes and label but not its source: put back the
+/// denial of the rule that raised the finding (or of the data-quality findings) when it is
+/// the one the table names.
+fn restore_denials(findings: &mut [Finding], prep: &Prepared) {
+    let by_rule: HashMap<&str, &Denial> = prep.ruleset.rules.iter().filter_map(|r| Some((r.meta().id.as_str(), r.meta().denial.as_ref()?))).collect();
+    let data_quality = data_quality_denial();
+    for f in findings {
+        let Some(read) = &mut f.denial else { continue };
+        let declared = if f.category == Category::DataQuality { Some(&data_quality) } else { by_rule.get(f.rule_id.as_str()).copied() };
+        if let Some(d) = declared.filter(|d| d.group == read.group && d.carc == read.carc && d.rarc == read.rarc && d.label == read.label) {
+            read.source = d.source.clone();
+        }
+    }
+}
+
+/// The reduce step: merges the partitions' outputs with the maps' findings (`findings`: their
+/// findings files) and runs the provider rules on the merged partials. The rules must be those
+/// the maps ran.
+pub fn reduce_map_outputs(opts: &AuditOptions, findings: &[PathBuf]) -> Result<AuditResult> {
+    let (prep, (outputs, mut map_findings)) = Prepared::new(opts, |_| true, || Ok((read_map_outputs(&opts.inputs)?, read_map_findings(findings)?)))?;
     if outputs.is_empty() {
         anyhow::bail!(input_error("no map outputs to reduce"));
     }
     let ids = rule_ids(&prep);
-    let mut sources: Vec<String> = Vec::new();
-    let mut accounting: BTreeMap<String, FileAccounting> = BTreeMap::new();
-    let mut parts = Vec::with_capacity(outputs.len());
-    for (i, output) in outputs.into_iter().enumerate() {
+    for (i, output) in outputs.iter().enumerate() {
         if output.rules != ids {
             let missing: Vec<&String> = ids.iter().filter(|r| !output.rules.contains(r)).collect();
             let extra: Vec<&String> = output.rules.iter().filter(|r| !ids.contains(r)).collect();
@@ -195,6 +259,13 @@ pub fn reduce_map_outputs(opts: &AuditOptions) -> Result<AuditResult> {
                 opts.rules_dir.display()
             )));
         }
+    }
+    check_map_findings(&outputs, &map_findings, findings)?;
+    restore_denials(&mut map_findings, &prep);
+    let mut sources: Vec<String> = Vec::new();
+    let mut accounting: BTreeMap<String, FileAccounting> = BTreeMap::new();
+    let mut parts = Vec::with_capacity(outputs.len());
+    for output in outputs {
         sources.extend(output.sources);
         for a in output.accounting {
             let e = accounting.entry(a.source.clone()).or_insert_with(|| FileAccounting {
@@ -209,9 +280,47 @@ pub fn reduce_map_outputs(opts: &AuditOptions) -> Result<AuditResult> {
         }
         parts.push(output.audit);
     }
+    if let Some(first) = parts.first_mut() {
+        first.findings = map_findings;
+    }
     // Files in name order, as `claimlint audit` reads a folder.
     sources.sort();
     sources.dedup();
     let accounting = sources.iter().filter_map(|s| accounting.remove(s)).collect();
     reduce(prep, parts, sources, accounting, None, opts)
+}
+
+/// The findings given to the reduce must be those the maps wrote, each once: per rule, as many
+/// as the map outputs count. A rule that failed on some partition is exempt, since its findings
+/// are dropped everywhere (a driver may already have left them out).
+fn check_map_findings(outputs: &[MapOutput], findings: &[Finding], paths: &[PathBuf]) -> Result<()> {
+    let failed: BTreeSet<&str> = outputs.iter().flat_map(|o| o.audit.failures.iter().map(|f| f.rule_id.as_str())).collect();
+    let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
+    for o in outputs {
+        for (rule, n) in &o.findings_per_rule {
+            *expected.entry(rule.as_str()).or_insert(0) += n;
+        }
+    }
+    let mut got: BTreeMap<&str, u64> = BTreeMap::new();
+    for f in findings {
+        *got.entry(f.rule_id.as_str()).or_insert(0) += 1;
+    }
+    let rules: BTreeSet<&str> = expected.keys().chain(got.keys()).copied().filter(|r| !failed.contains(r)).collect();
+    let wrong: Vec<String> = rules
+        .iter()
+        .filter_map(|r| {
+            let (e, g) = (expected.get(r).copied().unwrap_or(0), got.get(r).copied().unwrap_or(0));
+            (e != g).then(|| format!("{r}: {g} given, {e} written"))
+        })
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    let given =
+        if paths.is_empty() { "none given".to_string() } else { paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ") };
+    anyhow::bail!(input_error(format!(
+        "the map findings ({given}) are not those the map outputs count ({}{}); pass every map's findings.parquet once with --findings",
+        wrong.iter().take(5).cloned().collect::<Vec<_>>().join("; "),
+        if wrong.len() > 5 { format!("; and {} more rules", wrong.len() - 5) } else { String::new() }
+    )))
 }

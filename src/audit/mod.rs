@@ -196,6 +196,8 @@ impl Prepared {
 /// dropped everywhere; the profile and selector misses stay with the process that ran it.
 #[derive(Default, Serialize, serde::Deserialize)]
 pub struct PartitionAudit {
+    /// Not in a map output: the map writes them to its findings file, which the reduce reads.
+    #[serde(skip)]
     pub findings: Vec<Finding>,
     pub failures: Vec<RuleFailure>,
     #[serde(skip)]
@@ -621,17 +623,22 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
                 Some(r) => format!("{}:{r}", i.source),
                 None => i.source.clone(),
             },
-            // A value that cannot be read makes the claim unprocessable.
-            denial: Some(crate::vocab::Denial {
-                group: "CO".into(),
-                carc: "16".into(),
-                rarc: vec!["MA130".into()],
-                label: "claim data unreadable; returned as unprocessable".into(),
-                source: "X12 Claim Adjustment Reason Code and Remittance Advice Remark Code lists".into(),
-            }),
+            denial: Some(data_quality_denial()),
             fix: None,
         })
         .collect()
+}
+
+/// The denial of every data-quality finding: a value that cannot be read makes the claim
+/// unprocessable.
+pub fn data_quality_denial() -> crate::vocab::Denial {
+    crate::vocab::Denial {
+        group: "CO".into(),
+        carc: "16".into(),
+        rarc: vec!["MA130".into()],
+        label: "claim data unreadable; returned as unprocessable".into(),
+        source: "X12 Claim Adjustment Reason Code and Remittance Advice Remark Code lists".into(),
+    }
 }
 
 fn totals(counts: &Counts, findings: &[Finding], rules_run: usize, files: usize, pricing: Pricing) -> Totals {

@@ -8,7 +8,7 @@ use polars::prelude::DataType;
 
 use super::shared_args::{AliasArgs, EngineArgs, ReportArgs, RuleArgs};
 use super::{print_summary, write_reports};
-use crate::audit::distributed::{map_partition, reduce_map_outputs, write_map_output};
+use crate::audit::distributed::{map_partition, reduce_map_outputs, write_map_output, ROW_COLUMN, SOURCE_COLUMN};
 use crate::audit::AuditOptions;
 use crate::findings::{self, OutputFormat};
 use crate::rules::Scope;
@@ -19,14 +19,15 @@ use crate::vocab::{input_error, Price};
 pub struct MapArgs {
     /// Parquet files with one partition's claim lines. Optional columns `_source` and `_row` give
     /// each line's file name and 1-based row there, for the findings' locations.
-    #[arg(required_unless_present = "findings_schema")]
+    #[arg(required_unless_present_any = ["findings_schema", "columns_read"])]
     inputs: Vec<PathBuf>,
     #[command(flatten)]
     rule_args: RuleArgs,
     #[command(flatten)]
     alias_args: AliasArgs,
-    /// Folder for the partition's findings.parquet and partition.json.
-    #[arg(long, required_unless_present = "findings_schema")]
+    /// Folder for the partition's findings.parquet and partition.json (the rest of what the
+    /// reduce needs).
+    #[arg(long, required_unless_present_any = ["findings_schema", "columns_read"])]
     out: Option<PathBuf>,
     #[command(flatten)]
     engine_args: EngineArgs,
@@ -37,6 +38,10 @@ pub struct MapArgs {
     /// Print the columns of findings.parquet as a Spark DDL schema and exit.
     #[arg(long, exclusive = true)]
     findings_schema: bool,
+    /// Print which of these column names (the claims' header) the map reads, with --aliases
+    /// applied, one a line, and exit: a cluster sends only those.
+    #[arg(long, num_args = 1.., value_name = "NAME", conflicts_with_all = ["inputs", "out"])]
+    columns_read: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -45,6 +50,10 @@ pub struct ReduceArgs {
     /// --refdata the maps ran with; --strict also fails on a rule error in a map output.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// The maps' findings.parquet files, or folders of Parquet files (a Spark dataset): each
+    /// map's findings once. Checked against the counts in the map outputs.
+    #[arg(long, num_args = 1..)]
+    findings: Vec<PathBuf>,
     #[command(flatten)]
     rule_args: RuleArgs,
     /// Folder for the findings file, report.html, fraud.html and providers.csv.
@@ -74,11 +83,17 @@ pub fn map(args: MapArgs) -> Result<u8> {
         outln!("{}", findings_ddl()?)?;
         return Ok(0);
     }
-    let out = args.out.expect("clap requires --out");
     let mut aliases = AliasMap::builtin();
     if let Some(path) = &args.alias_args.aliases {
         aliases = aliases.with_file(path).map_err(|e| input_error(format!("{e:#}")))?;
     }
+    if !args.columns_read.is_empty() {
+        for name in args.columns_read.iter().filter(|n| [SOURCE_COLUMN, ROW_COLUMN].contains(&n.as_str()) || aliases.canonical(n).is_some()) {
+            outln!("{name}")?;
+        }
+        return Ok(0);
+    }
+    let out = args.out.expect("clap requires --out");
     let opts = AuditOptions {
         inputs: args.inputs,
         rules_dir: args.rule_args.rules,
@@ -117,7 +132,7 @@ pub fn reduce(args: ReduceArgs) -> Result<u8> {
         price: args.price,
         ..Default::default()
     };
-    let result = reduce_map_outputs(&opts)?;
+    let result = reduce_map_outputs(&opts, &args.findings)?;
     if opts.strict && !result.failures.is_empty() {
         anyhow::bail!(crate::audit::StrictFailure(result.failures.iter().map(|f| f.to_string()).collect()));
     }

@@ -352,13 +352,14 @@ fn standalone_cluster_with_the_binary_shipped_by_files_gives_the_same_findings()
         .arg(driver())
         .arg("--claims")
         .arg(&claims)
-        .args(["--rules", "claimlint-rules/rules", "--binary", "claimlint", "--partitions", "4", "--show", "0"])
+        // No --partitions: one per core Spark has (two workers of one core each).
+        .args(["--rules", "claimlint-rules/rules", "--binary", "claimlint", "--show", "0"])
         .arg("--out")
         .arg(&spark_dir)
         .envs(cluster.env.iter().map(|(k, v)| (k, v)))
         .env("PYSPARK_DRIVER_PYTHON", &spark.python));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("claimlint-spark: 4 partitions mapped"), "{stdout}");
+    assert!(stdout.contains("claimlint-spark: 2 partitions mapped"), "{stdout}");
     assert_same_audit(&single_dir, &single, &spark_dir, &out);
     // Both workers ran executors, each with the binary Spark shipped to it.
     for w in &cluster.workers {
@@ -411,19 +412,36 @@ fn map_and_reduce_commands_give_the_findings_of_a_single_process_audit() {
         std::fs::rename(out.join("partition.json"), maps.join(format!("p{p}.json"))).unwrap();
     }
 
+    // The findings travel once: in the maps' findings files, not again in partition.json.
+    let summary = std::fs::read_to_string(maps.join("p0.json")).unwrap();
+    assert!(!summary.contains("\"findings\":["), "partition.json holds the findings again");
+
+    let reduce = |format: &str, out: &Path, findings: &[PathBuf]| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("reduce").arg(&maps).arg("--rules").arg(repo_root().join("rules")).arg("--out").arg(out);
+        cmd.arg("--findings").args(findings).args(["--format", format, "--show", "0"]);
+        cmd
+    };
     let reduced = dir.path().join("reduced");
     let provider = dir.path().join("provider.parquet");
-    let out = run(Command::new(bin())
-        .arg("reduce")
-        .arg(&maps)
+    let out = run(reduce("parquet", &reduced, &map_findings).arg("--provider-findings").arg(&provider));
+    assert_same_audit(&single_dir, &single, &reduced, &out);
+
+    // Read back from Parquet, the findings are whole: the JSON findings file (every field,
+    // denial sources and fix values included) equals the single-process one.
+    let single_json = dir.path().join("single-json");
+    run(Command::new(bin())
+        .arg("audit")
+        .arg(&claims)
         .arg("--rules")
         .arg(repo_root().join("rules"))
         .arg("--out")
-        .arg(&reduced)
-        .arg("--provider-findings")
-        .arg(&provider)
-        .args(["--format", "parquet", "--show", "0"]));
-    assert_same_audit(&single_dir, &single, &reduced, &out);
+        .arg(&single_json)
+        .args(["--format", "json", "--show", "0"]));
+    let reduced_json = dir.path().join("reduced-json");
+    run(&mut reduce("json", &reduced_json, &map_findings));
+    let json = |d: &Path| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(d.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(json(&reduced_json), json(&single_json), "findings.json differs from the single-process audit's");
 
     // What a driver stores: the maps' findings plus the reduce's provider findings, which
     // together are the whole findings file.
@@ -450,9 +468,40 @@ fn reduce_refuses_map_outputs_of_other_rules() {
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(stderr.contains("ran other rules than") && stderr.contains("same --rules"), "{stderr}");
 
-    std::fs::write(dir.path().join("bad.json"), "{\"format\": 99}").unwrap();
+    std::fs::write(dir.path().join("bad.json"), "{\"rules\": []}").unwrap();
     let done = Command::new(bin()).arg("reduce").arg(dir.path().join("bad.json")).arg("--rules").arg(repo_root().join("rules")).output().unwrap();
     assert_eq!(done.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(stderr.contains("bad.json") && stderr.contains("not a claimlint map output"), "{stderr}");
+
+    std::fs::write(dir.path().join("old.json"), "{\"format\": 1, \"claimlint_version\": \"0.0.9\"}").unwrap();
+    let done = Command::new(bin()).arg("reduce").arg(dir.path().join("old.json")).arg("--rules").arg(repo_root().join("rules")).output().unwrap();
+    assert_eq!(done.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(stderr.contains("map output format 1 (claimlint 0.0.9)"), "{stderr}");
+}
+
+#[test]
+fn reduce_refuses_findings_files_missing_or_given_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = claims(dir.path(), 2_000);
+    let out = dir.path().join("map");
+    run(Command::new(bin()).arg("map").arg(&claims).arg("--rules").arg(repo_root().join("rules")).arg("--out").arg(&out));
+    let reduce = |findings: &[PathBuf]| {
+        let mut cmd = Command::new(bin());
+        cmd.arg("reduce").arg(out.join("partition.json")).arg("--rules").arg(repo_root().join("rules")).args(["--show", "0"]);
+        if !findings.is_empty() {
+            cmd.arg("--findings").args(findings);
+        }
+        cmd.output().unwrap()
+    };
+    let findings = out.join("findings.parquet");
+    for (given, what) in [(vec![], "none given"), (vec![findings.clone(), findings.clone()], "findings.parquet, ")] {
+        let done = reduce(&given);
+        assert_eq!(done.status.code(), Some(2), "{given:?}");
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert!(stderr.contains(what) && stderr.contains("given,") && stderr.contains("pass every map's findings.parquet once"), "{stderr}");
+    }
+    let done = reduce(&[findings]);
+    assert!(done.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&done.stderr));
 }
