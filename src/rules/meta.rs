@@ -87,6 +87,11 @@ pub struct Example {
     /// Expected bypasses by reason (`{ "59": 1 }`); when given, the counts must match exactly.
     #[serde(default)]
     pub bypasses: Option<BTreeMap<String, u64>>,
+    /// The reference rows the example depends on, by table name (`mue: [{ hcpcs_code: "99213",
+    /// mue_units: 2, mue_mai: 3 }]`, in the table's normalised CSV columns, docs/refdata.md).
+    /// When given, the example runs against these tables only, not against the loaded ones.
+    #[serde(default)]
+    pub tables: BTreeMap<String, Vec<BTreeMap<String, serde_yaml::Value>>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -59,6 +59,50 @@ fn yaml_scalar(v: &serde_yaml::Value) -> Option<String> {
 pub type ProviderSource<'a> = &'a (dyn Fn(&Arc<Batch>, &RefData) -> Result<Vec<ProviderRecord>> + Sync);
 
 /// Builds the batch for an example's lines through the normal loader.
+/// The reference tables an example declares, loaded the way `--refdata` loads a folder: each
+/// table's rows are written as `NAME.csv` in its normalised columns and recognised by them.
+/// `None` when the example declares none (it then runs against the loaded tables).
+fn example_tables(tables: &BTreeMap<String, Vec<BTreeMap<String, serde_yaml::Value>>>) -> Result<Option<RefData>> {
+    if tables.is_empty() {
+        return Ok(None);
+    }
+    let dir = tempfile::tempdir()?;
+    for (name, rows) in tables {
+        if crate::refdata::registry::TABLES.iter().all(|t| t.name != name) {
+            anyhow::bail!("`{name}` is not a reference table name (see `claimlint refdata`)");
+        }
+        let mut header: Vec<&str> = Vec::new();
+        for row in rows {
+            for k in row.keys() {
+                if !header.contains(&k.as_str()) {
+                    header.push(k);
+                }
+            }
+        }
+        let cell = |v: Option<&serde_yaml::Value>| {
+            let text = v.and_then(yaml_scalar).unwrap_or_default();
+            if text.contains([',', '"', '\n']) {
+                format!("\"{}\"", text.replace('"', "\"\""))
+            } else {
+                text
+            }
+        };
+        let mut csv = header.join(",") + "\n";
+        for row in rows {
+            csv += &header.iter().map(|h| cell(row.get(*h))).collect::<Vec<_>>().join(",");
+            csv += "\n";
+        }
+        std::fs::write(dir.path().join(format!("{name}.csv")), csv)?;
+    }
+    // Errors name the example's table, not the temporary folder it was written to.
+    let shown = |e: anyhow::Error| anyhow::anyhow!("{}", format!("{e:#}").replace(&format!("{}/", dir.path().display()), "example table "));
+    let rd = RefData::load_dir(dir.path()).map_err(shown)?;
+    if let Some(name) = tables.keys().find(|n| !rd.has_table(n)) {
+        anyhow::bail!("the rows given for `{name}` were not recognised as that table: give its normalised columns (docs/refdata.md)");
+    }
+    Ok(Some(rd))
+}
+
 pub fn example_batch(lines: &[BTreeMap<String, serde_yaml::Value>]) -> Result<Batch> {
     for (i, line) in lines.iter().enumerate() {
         if let Some(bad) = line.keys().find(|k| crate::schema::column(k).is_none()) {
@@ -134,6 +178,19 @@ pub fn run_example(engine: &Engine, refdata: &RefData, providers: ProviderSource
     let batch = match example_batch(&example.lines) {
         Ok(b) => Arc::new(b),
         Err(e) => return Some(format!("example lines cannot be loaded: {e:#}")),
+    };
+    let own_tables = match example_tables(&example.tables) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("example tables cannot be loaded: {e:#}")),
+    };
+    // The scripts' table functions read the tables their engine was built with.
+    let own_engine = own_tables.map(|t| {
+        let t = Arc::new(t);
+        (super::new_engine(super::Sandbox { max_operations: engine.max_operations() }, &t), t)
+    });
+    let (engine, refdata) = match &own_engine {
+        Some((e, t)) => (e, t.as_ref()),
+        None => (engine, refdata),
     };
     let providers = match providers(&batch, refdata) {
         Ok(p) => p,

@@ -147,3 +147,34 @@ fn day_numbers_count_from_1970() {
         assert_eq!(to_days(from_days(d)), d);
     }
 }
+
+#[test]
+fn an_example_runs_against_the_reference_rows_it_declares_and_no_others() {
+    use claimlint::rules::{compile, source::parse_rule_text};
+    let engine = claimlint::rules::new_engine(Default::default(), &Default::default());
+    let text = std::fs::read_to_string(repo_root().join("rules/federal/mue.rhai")).unwrap();
+    let run = |text: String| -> Vec<String> {
+        let rule = compile(&engine, parse_rule_text(std::path::Path::new("mue.rhai"), text).unwrap()).unwrap();
+        // No tables loaded at all: whatever the examples see comes from their own rows.
+        let empty = claimlint::refdata::RefData::empty();
+        rule.meta()
+            .examples
+            .iter()
+            .filter_map(|e| claimlint::rules::testing::run_example(&engine, &empty, &claimlint::audit::example_providers, &rule, e))
+            .collect()
+    };
+    assert_eq!(run(text.clone()), Vec::<String>::new());
+    // A declared limit of 3 makes three units clean: the example's rows decide, not rules/data.
+    let raised =
+        text.replacen(r#"mue: [{ hcpcs_code: "99213", mue_units: 2, mue_mai: 3"#, r#"mue: [{ hcpcs_code: "99213", mue_units: 3, mue_mai: 3"#, 1);
+    assert_ne!(raised, text);
+    let failing = run(raised);
+    assert_eq!(failing.len(), 1, "{failing:?}");
+    assert!(failing[0].contains("- expected: line 1"), "{}", failing[0]);
+    // Rows that are not the table's normalised columns, or a table that does not exist, are errors.
+    let wrong =
+        text.replacen(r#"{ hcpcs_code: "99213", mue_units: 2, mue_mai: 3, mue_rationale: "Clinical: Data" }]"#, r#"{ code: "99213", limit: 2 }]"#, 1);
+    assert!(run(wrong).iter().any(|f| f.contains("were not recognised as that table")));
+    let unknown = text.replacen("      mue: [{ hcpcs_code: \"99213\", mue_units: 2", "      muee: [{ hcpcs_code: \"99213\", mue_units: 2", 1);
+    assert!(run(unknown).iter().any(|f| f.contains("`muee` is not a reference table name")));
+}

@@ -205,6 +205,11 @@ impl ClaimDx {
     }
 }
 
+/// A PTP group's packed codes and the pairs hit, reused across groups on one thread.
+type PtpScratch = (Vec<Option<u32>>, Vec<(usize, usize, u8)>);
+/// A group's first-occurrence keys end to end, and (start, end, row) of each.
+type DuplicateScratch = (Vec<u64>, Vec<(usize, usize, u32)>);
+
 /// Work shared by the kernels of one run.
 #[derive(Default)]
 pub struct KernelCache {
@@ -355,7 +360,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             let (packed, column1) = cache.ptp_codes(batch, rd);
             let bypass_lists = ParamLists::new(cx, bypass.as_deref());
             thread_local! {
-                static SCRATCH: std::cell::RefCell<(Vec<Option<u32>>, Vec<(usize, usize, u8)>)> = Default::default();
+                static SCRATCH: std::cell::RefCell<PtpScratch> = Default::default();
             }
             per_group(cx, &batch.patient_days, |_, rows, _, out| {
                 let code = |r: u32| batch.text_id(col::PROCEDURE_CODE, r as usize) as usize;
@@ -565,8 +570,7 @@ pub fn rows(k: &Kernel, cx: &SelectCtx) -> Vec<bool> {
             };
             let modifiers = unified_modifiers(batch);
             thread_local! {
-                /// The group's first-occurrence keys, end to end, and (start, end, row) of each.
-                static FIRST: std::cell::RefCell<(Vec<u64>, Vec<(usize, usize, u32)>)> = Default::default();
+                static FIRST: std::cell::RefCell<DuplicateScratch> = Default::default();
             }
             per_group(cx, groups, |_, rows, _, out| {
                 if rows.len() < 2 {
