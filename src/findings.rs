@@ -111,6 +111,15 @@ pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
         joined.filter(|s| !s.is_empty()).map_or_else(Vec::new, |s| s.split('|').map(str::to_string).collect())
     };
     let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
+    // A rule's findings share one copy of its citation.
+    let citations: std::cell::RefCell<std::collections::HashMap<String, std::sync::Arc<str>>> = Default::default();
+    let shared = |text: &str| -> std::sync::Arc<str> {
+        let mut known = citations.borrow_mut();
+        match known.get(text) {
+            Some(c) => c.clone(),
+            None => known.entry(text.to_string()).or_insert_with(|| text.into()).clone(),
+        }
+    };
     (0..frame.height())
         .map(|i| {
             let row = i + 1;
@@ -125,7 +134,13 @@ pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
                 Some(code) => {
                     let (group, carc) =
                         code.split_once('-').ok_or_else(|| anyhow::anyhow!("{name}: row {row}: denial `{code}` is not GROUP-CARC"))?;
-                    Some(Denial { group: group.into(), carc: carc.into(), rarc: codes(rarc.get(i)), label: owned(&label, i), source: String::new() })
+                    Some(std::sync::Arc::new(Denial {
+                        group: group.into(),
+                        carc: carc.into(),
+                        rarc: codes(rarc.get(i)),
+                        label: owned(&label, i),
+                        source: String::new(),
+                    }))
                 }
                 None => None,
             };
@@ -160,7 +175,7 @@ pub fn from_frame(frame: &DataFrame, name: &str) -> Result<Vec<Finding>> {
                 amount_at_risk: amount.get(i).unwrap_or_default(),
                 expected_allowed: allowed.get(i).unwrap_or_default(),
                 price_source,
-                citation: owned(&citation, i),
+                citation: shared(citation.get(i).unwrap_or_default()),
                 payer_id: owned(&payer_id, i),
                 provider_npi: owned(&provider_npi, i),
                 patient_id: owned(&patient_id, i),

@@ -72,7 +72,9 @@ pub struct Finding {
     /// Where `expected_allowed` comes from; `None` for provider findings, which keep their amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_source: Option<PriceSource>,
-    pub citation: String,
+    /// Shared with the rule and its other findings: a rule's citation and denial are written
+    /// once per rule, not once per finding (two million findings at 100M lines).
+    pub citation: std::sync::Arc<str>,
     pub payer_id: String,
     pub provider_npi: String,
     pub patient_id: String,
@@ -81,7 +83,7 @@ pub struct Finding {
     pub location: String,
     /// What the payer would send back: the rule's denial codes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub denial: Option<Denial>,
+    pub denial: Option<std::sync::Arc<Denial>>,
     /// A correction the rule proposes, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,

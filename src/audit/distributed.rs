@@ -229,13 +229,15 @@ pub fn read_map_findings(paths: &[PathBuf]) -> Result<Vec<Finding>> {
 /// denial of the rule that raised the finding (or of the data-quality findings) when it is
 /// the one the table names.
 fn restore_denials(findings: &mut [Finding], prep: &Prepared) {
-    let by_rule: HashMap<&str, &Denial> = prep.ruleset.rules.iter().filter_map(|r| Some((r.meta().id.as_str(), r.meta().denial.as_ref()?))).collect();
-    let data_quality = data_quality_denial();
+    let by_rule: HashMap<&str, &Arc<Denial>> =
+        prep.ruleset.rules.iter().filter_map(|r| Some((r.meta().id.as_str(), r.meta().denial.as_ref()?))).collect();
+    let data_quality = Arc::new(data_quality_denial());
     for f in findings {
-        let Some(read) = &mut f.denial else { continue };
+        let Some(read) = &f.denial else { continue };
         let declared = if f.category == Category::DataQuality { Some(&data_quality) } else { by_rule.get(f.rule_id.as_str()).copied() };
         if let Some(d) = declared.filter(|d| d.group == read.group && d.carc == read.carc && d.rarc == read.rarc && d.label == read.label) {
-            read.source = d.source.clone();
+            // The rule's own denial, shared with its other findings, source included.
+            f.denial = Some(Arc::clone(d));
         }
     }
 }

@@ -601,6 +601,8 @@ pub fn example_providers(batch: &Arc<Batch>, refdata: &RefData) -> Result<Vec<ru
 
 /// Input problems as findings, so they are counted and shown like any other.
 pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
+    let denial = std::sync::Arc::new(data_quality_denial());
+    let citation: std::sync::Arc<str> = "claimlint input validation".into();
     issues
         .iter()
         .map(|i| Finding {
@@ -614,7 +616,7 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
             // A line that could not be read has no price but its charge.
             expected_allowed: i.amount_at_risk,
             price_source: Some(crate::vocab::PriceSource::Billed),
-            citation: "claimlint input validation".into(),
+            citation: citation.clone(),
             payer_id: String::new(),
             provider_npi: String::new(),
             patient_id: String::new(),
@@ -623,7 +625,7 @@ pub fn data_quality_findings(issues: &[DataIssue]) -> Vec<Finding> {
                 Some(r) => format!("{}:{r}", i.source),
                 None => i.source.clone(),
             },
-            denial: Some(data_quality_denial()),
+            denial: Some(denial.clone()),
             fix: None,
         })
         .collect()

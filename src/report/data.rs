@@ -189,13 +189,13 @@ pub fn drilldown(result: &AuditResult) -> Drilldown {
         .iter()
         .map(|id| {
             let m = result.rules.iter().find(|m| m.id == *id).expect("listed");
-            [m.id.as_str(), m.title.as_str(), m.rationale.as_str(), m.citation.as_str()]
+            [m.id.as_str(), m.title.as_str(), m.rationale.as_str(), &*m.citation]
         })
         .collect();
     // Findings of no loaded rule (input validation) still name their id.
     for x in f {
         if !rules.iter().any(|r| r[0] == x.rule_id) {
-            rules.push([x.rule_id.as_str(), "", "", x.citation.as_str()]);
+            rules.push([x.rule_id.as_str(), "", "", &*x.citation]);
         }
     }
     let rule_index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r[0], i)).collect();

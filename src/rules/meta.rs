@@ -43,7 +43,7 @@ pub struct RuleMeta {
     /// Why this is bad: shown next to every finding.
     pub rationale: String,
     #[serde(default)]
-    pub citation: String,
+    pub citation: std::sync::Arc<str>,
     #[serde(default)]
     pub effective_from: Option<NaiveDate>,
     #[serde(default)]
@@ -55,7 +55,7 @@ pub struct RuleMeta {
     pub tags: Vec<String>,
     /// The adjustment a payer applies when this edit fails (CARC/RARC).
     #[serde(default)]
-    pub denial: Option<crate::vocab::Denial>,
+    pub denial: Option<std::sync::Arc<crate::vocab::Denial>>,
     /// Reference tables the rule needs (`ptp`, `mue`, ...); without them it is reported as not
     /// run instead of finding nothing.
     #[serde(default)]
