@@ -146,19 +146,20 @@ pub fn write_map_output(output: &MapOutput, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Map outputs from files or folders of them (every `*.json` inside, in name order).
-pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
+/// The files named, with each folder replaced by the files in it whose name `keep` accepts, in
+/// name order. A folder with none is an error when `none_is` names what it should hold.
+fn expand_folders(paths: &[PathBuf], keep: impl Fn(&str) -> bool, none_is: Option<&str>) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("cannot read {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "json"))
+                .filter(|f| f.is_file() && f.file_name().is_some_and(|n| keep(&n.to_string_lossy())))
                 .collect();
             found.sort();
-            if found.is_empty() {
-                anyhow::bail!(input_error(format!("{}: folder holds no map outputs (*.json written by `claimlint map`)", p.display())));
+            if let (true, Some(what)) = (found.is_empty(), none_is) {
+                anyhow::bail!(input_error(format!("{}: folder holds no {what}", p.display())));
             }
             files.extend(found);
         } else if p.is_file() {
@@ -167,6 +168,12 @@ pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
             anyhow::bail!(input_error(format!("{}: no such file or folder", p.display())));
         }
     }
+    Ok(files)
+}
+
+/// Map outputs from files or folders of them (every `*.json` inside, in name order).
+pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
+    let files = expand_folders(paths, |name| name.ends_with(".json"), Some("map outputs (*.json written by `claimlint map`)"))?;
     files
         .iter()
         .map(|f| {
@@ -196,25 +203,7 @@ pub fn read_map_outputs(paths: &[PathBuf]) -> Result<Vec<MapOutput>> {
 /// Parquet files of findings written by maps: files, or folders of them (every `*.parquet`
 /// inside that is not hidden, as Spark writes a dataset), in name order.
 pub fn read_map_findings(paths: &[PathBuf]) -> Result<Vec<Finding>> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    f.is_file() && name.ends_with(".parquet") && !name.starts_with(['.', '_'])
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else if p.is_file() {
-            files.push(p.clone());
-        } else {
-            anyhow::bail!(input_error(format!("{}: no such file or folder", p.display())));
-        }
-    }
+    let files = expand_folders(paths, |name| name.ends_with(".parquet") && !name.starts_with(['.', '_']), None)?;
     let mut findings = Vec::new();
     for f in &files {
         let name = f.display().to_string();

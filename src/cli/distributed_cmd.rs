@@ -78,6 +78,19 @@ pub struct ReduceArgs {
     price: Price,
 }
 
+/// What the map and the reduce run with: the same rules, tables, engine limits and price.
+fn phase_options(inputs: Vec<PathBuf>, rules: RuleArgs, engine: &EngineArgs, price: Price) -> AuditOptions {
+    AuditOptions {
+        inputs,
+        rules_dir: rules.rules,
+        refdata: rules.refdata,
+        sandbox: engine.sandbox(),
+        strict: engine.strict,
+        price,
+        ..Default::default()
+    }
+}
+
 pub fn map(args: MapArgs) -> Result<u8> {
     if args.findings_schema {
         outln!("{}", findings_ddl()?)?;
@@ -94,15 +107,7 @@ pub fn map(args: MapArgs) -> Result<u8> {
         return Ok(0);
     }
     let out = args.out.expect("clap requires --out");
-    let opts = AuditOptions {
-        inputs: args.inputs,
-        rules_dir: args.rule_args.rules,
-        refdata: args.rule_args.refdata,
-        sandbox: args.engine_args.sandbox(),
-        strict: args.engine_args.strict,
-        price: args.price,
-        ..Default::default()
-    };
+    let opts = phase_options(args.inputs, args.rule_args, &args.engine_args, args.price);
     let output = map_partition(&opts, &aliases)?;
     for f in &output.audit.failures {
         eprintln!("{f}");
@@ -122,16 +127,7 @@ pub fn map(args: MapArgs) -> Result<u8> {
 }
 
 pub fn reduce(args: ReduceArgs) -> Result<u8> {
-    let opts = AuditOptions {
-        inputs: args.inputs,
-        rules_dir: args.rule_args.rules,
-        refdata: args.rule_args.refdata,
-        sandbox: args.engine_args.sandbox(),
-        strict: args.engine_args.strict,
-        peer_table: args.peers,
-        price: args.price,
-        ..Default::default()
-    };
+    let opts = AuditOptions { peer_table: args.peers, ..phase_options(args.inputs, args.rule_args, &args.engine_args, args.price) };
     let result = reduce_map_outputs(&opts, &args.findings)?;
     if opts.strict && !result.failures.is_empty() {
         anyhow::bail!(crate::audit::StrictFailure(result.failures.iter().map(|f| f.to_string()).collect()));

@@ -49,6 +49,12 @@ impl SelectCtx<'_> {
         }
     }
 
+    /// The value in force for a line, from values made by [`SelectCtx::per_params`] (or a
+    /// single value that holds for every line).
+    pub fn in_force<'v, T>(&self, values: &'v [T], row: usize) -> &'v T {
+        &values[if values.len() == 1 { 0 } else { self.params_index(row) }]
+    }
+
     /// Each parameter set (see [`SelectCtx::params_index`]) mapped through `f`.
     pub fn per_params<T>(&self, f: impl Fn(&rhai::Map) -> T) -> Vec<T> {
         std::iter::once(f(&self.rule.params)).chain(self.rule.overrides.iter().map(|o| f(&o.params))).collect()
@@ -69,14 +75,6 @@ impl SelectCtx<'_> {
             Threshold::Param(p) => self.per_params(|m| m.get(p.as_str()).filter(|v| !v.is_unit()).cloned().and_then(as_f64)),
         }
     }
-}
-
-/// The threshold in force for a line, from [`SelectCtx::thresholds`].
-fn threshold_at(cx: &SelectCtx, values: &[Option<f64>], row: usize) -> Option<f64> {
-    if values.len() == 1 {
-        return values[0];
-    }
-    values[cx.params_index(row)]
 }
 
 fn as_f64(d: Dynamic) -> Option<f64> {
@@ -152,7 +150,7 @@ fn leaf_rows(sel: &Selector, cx: &SelectCtx) -> Vec<bool> {
             (0..n)
                 .into_par_iter()
                 .map(|r| {
-                    let (Some(x), Some(t)) = (batch.number(*column, r), threshold_at(cx, &values, r)) else { return false };
+                    let (Some(x), Some(t)) = (batch.number(*column, r), *cx.in_force(&values, r)) else { return false };
                     match cmp {
                         Cmp::Lt => x < t,
                         Cmp::Le => x <= t,
@@ -174,7 +172,7 @@ fn leaf_rows(sel: &Selector, cx: &SelectCtx) -> Vec<bool> {
                 .map(|r| {
                     let (Some(a), Some(b)) = (batch.date_days(*from, r), batch.date_days(*to, r)) else { return false };
                     let gap = f64::from(b - a);
-                    gap > floor && threshold_at(cx, &values, r).is_some_and(|t| gap > t)
+                    gap > floor && cx.in_force(&values, r).is_some_and(|t| gap > t)
                 })
                 .collect()
         }

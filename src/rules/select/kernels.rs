@@ -701,8 +701,7 @@ fn frequency(cx: &SelectCtx, param: &str) -> Vec<bool> {
             if !listed[codes[r] as usize] {
                 return None;
             }
-            let set = if limits_by_set.len() == 1 { 0 } else { cx.params_index(r) };
-            limits_by_set[set].get(batch.text(col::PROCEDURE_CODE, r)).copied()
+            cx.in_force(&limits_by_set, r).get(batch.text(col::PROCEDURE_CODE, r)).copied()
         })
         .collect();
     let limited: Vec<usize> = (0..batch.len).filter(|&r| limits[r].is_some()).collect();
@@ -749,7 +748,7 @@ impl ParamLists {
 
     /// The list in force for a line (as `SelectCtx::param` picks it).
     fn at(&self, cx: &SelectCtx, row: usize) -> &[String] {
-        &self.0[if self.0.len() == 1 { 0 } else { cx.params_index(row) }]
+        cx.in_force(&self.0, row).as_slice()
     }
 }
 
